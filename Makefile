@@ -1,0 +1,51 @@
+# mod_natomm — see README.md. `make test` and `make run` install what is missing.
+APXS       ?= apxs
+PYTHON     ?= /usr/bin/python3
+PREFIX_SHARE ?= /usr/share/mod_natomm
+comma      := ,
+WARN       = -Wall -Wextra -Werror
+SRC        = mod_natomm.c $(sort $(wildcard src/*.c))
+HDR        = $(wildcard include/*.h)
+LIBS       = -largon2 -lcrypto
+MODULE     = .libs/mod_natomm.so
+
+.PHONY: all install run test unit integration browser bench fuzz clean deps lint
+
+all: $(MODULE)
+
+$(MODULE): $(SRC) $(HDR)
+	$(APXS) -c -o mod_natomm.la -I include $(addprefix -Wc$(comma),$(WARN)) \
+	    -Wc,-DNATOMM_TEMPLATE_DIR=\\\"$(PREFIX_SHARE)/mail\\\" $(SRC) $(LIBS)
+
+deps:
+	@bash scripts/deps
+
+install: $(MODULE)
+	$(APXS) -i -n natomm mod_natomm.la
+	install -d $(DESTDIR)$(PREFIX_SHARE)/mail/en $(DESTDIR)$(PREFIX_SHARE)/mail/fr
+	install -m 0644 conf/mail/en/*.txt $(DESTDIR)$(PREFIX_SHARE)/mail/en/
+	install -m 0644 conf/mail/fr/*.txt $(DESTDIR)$(PREFIX_SHARE)/mail/fr/
+	install -m 0644 conf/natomm.load conf/natomm.conf /etc/apache2/mods-available/
+
+run: deps all
+	@bash scripts/dev-server
+
+unit:
+	@$(MAKE) -s -C tests/unit run
+
+lint:
+	cppcheck --error-exitcode=1 --enable=warning,style,performance,portability \
+	    --inline-suppr --quiet -I include --suppress=missingIncludeSystem \
+	    src mod_natomm.c
+
+integration: all
+	$(PYTHON) -m pytest -q tests/integration
+
+test: deps all
+	@$(MAKE) -s unit
+	@$(MAKE) -s lint
+	$(PYTHON) -m pytest -q tests/integration
+
+clean:
+	rm -rf .libs *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o src/.libs
+	@$(MAKE) -s -C tests/unit clean

@@ -1,0 +1,17 @@
+/* application/x-www-form-urlencoded bodies. Pure: no httpd types. */
+#ifndef NATOMM_FORM_H
+#define NATOMM_FORM_H
+
+#include "apr_pools.h"
+#include "apr_tables.h"
+
+/* Decodes body (len bytes) into *fields. Returns NULL on success, else a
+ * sentence for the client: bad percent-encoding, invalid UTF-8, NUL or
+ * control characters, a field given twice. */
+const char *natomm_form_parse(apr_pool_t *p, const char *body, size_t len,
+                              apr_table_t **fields);
+
+/* Whether a Content-Type header names form encoding (parameters ignored). */
+int natomm_form_is_urlencoded(const char *content_type);
+
+#endif

@@ -1,0 +1,27 @@
+/* Mail: templates, the outbox and its delivery.
+ *
+ * A message is rendered and written to the outbox in the caller's
+ * transaction; a mod_watchdog callback delivers it afterwards, so no HTTP
+ * answer waits on a mail server.
+ */
+#ifndef NATOMM_MAIL_H
+#define NATOMM_MAIL_H
+
+#include "httpd.h"
+#include "apr_tables.h"
+#include "natomm.h"
+#include "natomm_store.h"
+
+/* Renders conf/mail/<lang>/<name>.txt with vars ({{key}} placeholders) and
+ * queues it for to. Returns 0, or -1 (logged) if it could not be queued. */
+int natomm_mail_queue(natomm_db *db, request_rec *r, const char *to,
+                      const char *lang, const char *name, apr_table_t *vars);
+
+/* Parses NatommMailTransport; NULL on success, else a message. */
+const char *natomm_mail_transport_parse(apr_pool_t *p, natomm_server_conf *conf,
+                                        const char *url);
+
+/* Registers delivery and purging with mod_watchdog (post_config). */
+int natomm_mail_watchdog_register(apr_pool_t *p, server_rec *s);
+
+#endif

@@ -1,0 +1,503 @@
+/* mod_natomm: self-service accounts and a session gate for a media portal.
+ *
+ * This file is the table of contents: the directives, the configuration
+ * records and their merge, and the hooks. The work lives in src/:
+ *   flows.c    the /account endpoints        session.c  cookie, cache, gate
+ *   store.c    SQL through mod_dbd           mail.c     outbox and delivery
+ *   policy.c   address and password rules    throttle.c counted limits
+ *   crypto.c   tokens, MACs, argon2id        form.c, json.c, http.c, ...
+ */
+#define NATOMM_MODULE_RECORD
+#include <string.h>
+#include "httpd.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_request.h"
+#include "ap_provider.h"
+#include "apr_strings.h"
+#include "apr_optional.h"
+#include "apr_dbd.h"
+#include "mod_dbd.h"
+#include "mod_auth.h"
+
+#include "natomm.h"
+#include "natomm_code.h"
+#include "natomm_duration.h"
+#include "natomm_flows.h"
+#include "natomm_mail.h"
+#include "natomm_policy.h"
+#include "natomm_session.h"
+#include "natomm_store.h"
+
+#ifndef NATOMM_TEMPLATE_DIR
+#define NATOMM_TEMPLATE_DIR "/usr/share/mod_natomm/mail"
+#endif
+#define DEFAULT_DICTIONARY "/usr/share/dict/words"
+
+apr_int64_t natomm_now(void)
+{
+    return apr_time_sec(apr_time_now());
+}
+
+/* ---- configuration records ------------------------------------------- */
+
+static void *create_server_conf(apr_pool_t *p, server_rec *s)
+{
+    natomm_server_conf *c = apr_pcalloc(p, sizeof(*c));
+    (void)s;
+    c->register_code_ttl = c->reset_code_ttl = NATOMM_UNSET;
+    c->code_attempts = c->resend_per_hour = NATOMM_UNSET;
+    c->resend_interval = c->session_idle = c->session_lifetime = NATOMM_UNSET;
+    c->session_remember = c->unverified_lifetime = c->cache_ttl = NATOMM_UNSET;
+    c->pw_min = c->pw_max = c->hash_concurrency = NATOMM_UNSET;
+    c->body_limit = NATOMM_UNSET;
+    return c;
+}
+
+#define MERGE_PTR(f) m->f = add->f ? add->f : base->f
+#define MERGE_NUM(f) m->f = add->f != NATOMM_UNSET ? add->f : base->f
+
+static void *merge_server_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    natomm_server_conf *base = basev, *add = addv;
+    natomm_server_conf *m = apr_pcalloc(p, sizeof(*m));
+
+    MERGE_PTR(site_name); MERGE_PTR(mail_from); MERGE_PTR(mail_transport);
+    MERGE_PTR(mail_dir); MERGE_PTR(mail_templates); MERGE_PTR(cookie_name);
+    MERGE_PTR(cache_spec); MERGE_PTR(dictionaries);
+    m->code = add->code_format_set ? add->code : base->code;
+    m->code_format_set = add->code_format_set || base->code_format_set;
+    m->argon2 = add->argon2_set ? add->argon2 : base->argon2;
+    m->argon2_set = add->argon2_set || base->argon2_set;
+    MERGE_NUM(register_code_ttl); MERGE_NUM(reset_code_ttl);
+    MERGE_NUM(code_attempts); MERGE_NUM(resend_interval);
+    MERGE_NUM(resend_per_hour); MERGE_NUM(session_idle);
+    MERGE_NUM(session_lifetime); MERGE_NUM(session_remember);
+    MERGE_NUM(unverified_lifetime); MERGE_NUM(cache_ttl);
+    MERGE_NUM(pw_min); MERGE_NUM(pw_max); MERGE_NUM(hash_concurrency);
+    MERGE_NUM(body_limit);
+    return m;
+}
+
+#define DEFAULT_NUM(f, v) if (c->f == NATOMM_UNSET) c->f = (v)
+
+/* SPEC §3 defaults, applied to every server once the merge is done. */
+static void apply_defaults(server_rec *s, natomm_server_conf *c)
+{
+    if (!c->site_name)
+        c->site_name = s->server_hostname ? s->server_hostname : "localhost";
+    if (!c->mail_templates)
+        c->mail_templates = NATOMM_TEMPLATE_DIR;
+    if (!c->cookie_name)
+        c->cookie_name = "natomm_session";
+    if (!c->code_format_set)
+        natomm_code_format_parse(&c->code, "letters", "8");
+    if (!c->argon2_set) {
+        c->argon2.t_cost = 2;
+        c->argon2.m_cost = 19456;
+        c->argon2.parallelism = 1;
+    }
+    DEFAULT_NUM(register_code_ttl, 30 * 60);
+    DEFAULT_NUM(reset_code_ttl, 30 * 60);
+    DEFAULT_NUM(code_attempts, 5);
+    DEFAULT_NUM(resend_interval, 60);
+    DEFAULT_NUM(resend_per_hour, 5);
+    DEFAULT_NUM(session_idle, 30 * 60);
+    DEFAULT_NUM(session_lifetime, 12 * 3600);
+    DEFAULT_NUM(session_remember, 30 * 86400);
+    DEFAULT_NUM(unverified_lifetime, 24 * 3600);
+    DEFAULT_NUM(cache_ttl, 30);
+    DEFAULT_NUM(pw_min, 12);
+    DEFAULT_NUM(pw_max, 128);
+    DEFAULT_NUM(hash_concurrency, 4);
+    DEFAULT_NUM(body_limit, 16384);
+}
+
+static void *create_dir_conf(apr_pool_t *p, char *dir)
+{
+    (void)dir;
+    return apr_pcalloc(p, sizeof(natomm_dir_conf));
+}
+
+static void *merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    natomm_dir_conf *base = basev, *add = addv;
+    natomm_dir_conf *m = apr_pcalloc(p, sizeof(*m));
+    MERGE_PTR(login_page);
+    return m;
+}
+
+/* ---- directive handlers ---------------------------------------------- */
+
+static natomm_server_conf *server_conf(cmd_parms *cmd)
+{
+    return ap_get_module_config(cmd->server->module_config, &natomm_module);
+}
+
+static const char *fail(cmd_parms *cmd, const char *why)
+{
+    return apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", why, NULL);
+}
+
+static const char *set_duration(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    apr_int64_t *field = (apr_int64_t *)((char *)server_conf(cmd)
+                                         + (apr_size_t)cmd->info);
+    const char *err = natomm_duration_parse(arg, field);
+    (void)dummy;
+    return err ? fail(cmd, apr_pstrcat(cmd->pool, "'", arg, "' ", err, NULL)) : NULL;
+}
+
+static const char *int_in(cmd_parms *cmd, const char *arg, int lo, int hi,
+                          int *out)
+{
+    char *end;
+    long v = strtol(arg, &end, 10);
+    if (!*arg || *end || v < lo || v > hi)
+        return fail(cmd, apr_psprintf(cmd->pool, "'%s' must be a whole number "
+                                      "from %d to %d", arg, lo, hi));
+    *out = (int)v;
+    return NULL;
+}
+
+static const char *set_count(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    int *field = (int *)((char *)server_conf(cmd) + (apr_size_t)cmd->info);
+    (void)dummy;
+    return int_in(cmd, arg, 1, 1000, field);
+}
+
+static const char *set_string(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    const char **field = (const char **)((char *)server_conf(cmd)
+                                         + (apr_size_t)cmd->info);
+    (void)dummy;
+    if (strpbrk(arg, "\r\n"))
+        return fail(cmd, "line breaks are not allowed");
+    *field = arg;
+    return NULL;
+}
+
+static const char *set_mail_from(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    if (!strchr(arg, '@') || strpbrk(arg, "\r\n"))
+        return fail(cmd, "expects an address such as "
+                         "\"Site <no-reply@example.org>\"");
+    return set_string(cmd, dummy, arg);
+}
+
+static const char *set_transport(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    const char *err = natomm_mail_transport_parse(cmd->pool, server_conf(cmd), arg);
+    (void)dummy;
+    return err;
+}
+
+static const char *set_templates(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    (void)dummy;
+    server_conf(cmd)->mail_templates = ap_server_root_relative(cmd->pool, arg);
+    return NULL;
+}
+
+static const char *set_code_format(cmd_parms *cmd, void *dummy, const char *kind,
+                                   const char *len)
+{
+    natomm_server_conf *c = server_conf(cmd);
+    const char *err = natomm_code_format_parse(&c->code, kind, len);
+    (void)dummy;
+    c->code_format_set = 1;
+    return err ? fail(cmd, err) : NULL;
+}
+
+static const char *set_code_lifetime(cmd_parms *cmd, void *dummy,
+                                     const char *purpose, const char *dur)
+{
+    natomm_server_conf *c = server_conf(cmd);
+    apr_int64_t *field;
+    const char *err;
+    (void)dummy;
+
+    if (!strcasecmp(purpose, "register"))
+        field = &c->register_code_ttl;
+    else if (!strcasecmp(purpose, "reset"))
+        field = &c->reset_code_ttl;
+    else
+        return fail(cmd, "the first argument must be 'register' or 'reset'");
+    err = natomm_duration_parse(dur, field);
+    return err ? fail(cmd, apr_pstrcat(cmd->pool, "'", dur, "' ", err, NULL)) : NULL;
+}
+
+static const char *set_password_length(cmd_parms *cmd, void *dummy,
+                                       const char *lo, const char *hi)
+{
+    natomm_server_conf *c = server_conf(cmd);
+    const char *err = int_in(cmd, lo, 8, 1024, &c->pw_min);
+    (void)dummy;
+    if (!err)
+        err = int_in(cmd, hi, c->pw_min, 4096, &c->pw_max);
+    return err;
+}
+
+static const char *add_dictionary(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    natomm_server_conf *c = server_conf(cmd);
+    (void)dummy;
+    if (!c->dictionaries)
+        c->dictionaries = apr_array_make(cmd->pool, 2, sizeof(const char *));
+    if (strcasecmp(arg, "none"))
+        APR_ARRAY_PUSH(c->dictionaries, const char *) =
+            ap_server_root_relative(cmd->pool, arg);
+    return NULL;
+}
+
+static const char *set_argon2(cmd_parms *cmd, void *dummy, const char *t,
+                              const char *m, const char *par)
+{
+    natomm_server_conf *c = server_conf(cmd);
+    const char *err;
+    (void)dummy;
+    if ((err = int_in(cmd, t, 1, 100, &c->argon2.t_cost))
+        || (err = int_in(cmd, m, 8192, 4 * 1024 * 1024, &c->argon2.m_cost))
+        || (err = int_in(cmd, par, 1, 64, &c->argon2.parallelism)))
+        return err;
+    c->argon2_set = 1;
+    return NULL;
+}
+
+static const char *set_body_limit(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    int v;
+    const char *err = int_in(cmd, arg, 1024, 1024 * 1024, &v);
+    (void)dummy;
+    if (!err)
+        server_conf(cmd)->body_limit = v;
+    return err;
+}
+
+static const char *set_cache(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    (void)dummy;
+    return natomm_cache_configure(cmd, server_conf(cmd), arg);
+}
+
+static const char *set_cookie_name(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    (void)dummy;
+    if (!*arg || strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                        "0123456789_-") != strlen(arg))
+        return fail(cmd, "use letters, digits, '_' and '-' only");
+    server_conf(cmd)->cookie_name = arg;
+    return NULL;
+}
+
+static const char *set_login_page(cmd_parms *cmd, void *dirv, const char *arg)
+{
+    natomm_dir_conf *d = dirv;
+    if (arg[0] != '/' && strncasecmp(arg, "https://", 8)
+        && strncasecmp(arg, "http://", 7))
+        return fail(cmd, "expects a local path such as /login.html or an "
+                         "http(s) URL");
+    if (strpbrk(arg, "\r\n"))
+        return fail(cmd, "line breaks are not allowed");
+    d->login_page = arg;
+    return NULL;
+}
+
+#define OFF(f) (void *)APR_OFFSETOF(natomm_server_conf, f)
+
+static const command_rec natomm_cmds[] = {
+    AP_INIT_TAKE1("NatommSiteName", set_string, OFF(site_name), RSRC_CONF,
+                  "The site's name, in mail and the password rules"),
+    AP_INIT_TAKE1("NatommMailFrom", set_mail_from, OFF(mail_from), RSRC_CONF,
+                  "The From: of every mail"),
+    AP_INIT_TAKE1("NatommMailTransport", set_transport, NULL, RSRC_CONF,
+                  "Where mail goes: file:/folder"),
+    AP_INIT_TAKE1("NatommMailTemplates", set_templates, NULL, RSRC_CONF,
+                  "Folder of mail templates (en/, fr/)"),
+    AP_INIT_TAKE1("NatommLoginPage", set_login_page, NULL, RSRC_CONF | OR_AUTHCFG,
+                  "Where the gate sends browsers that are not logged in"),
+    AP_INIT_TAKE2("NatommCodeFormat", set_code_format, NULL, RSRC_CONF,
+                  "letters|digits and a length"),
+    AP_INIT_TAKE2("NatommCodeLifetime", set_code_lifetime, NULL, RSRC_CONF,
+                  "register|reset and a duration"),
+    AP_INIT_TAKE1("NatommCodeAttempts", set_count, OFF(code_attempts), RSRC_CONF,
+                  "Wrong tries before a code is void"),
+    AP_INIT_TAKE1("NatommResendInterval", set_duration, OFF(resend_interval),
+                  RSRC_CONF, "Shortest time between two codes to one address"),
+    AP_INIT_TAKE1("NatommResendPerHour", set_count, OFF(resend_per_hour),
+                  RSRC_CONF, "Codes per hour to one address and purpose"),
+    AP_INIT_TAKE1("NatommSessionIdle", set_duration, OFF(session_idle), RSRC_CONF,
+                  "Idle timeout of a session"),
+    AP_INIT_TAKE1("NatommSessionLifetime", set_duration, OFF(session_lifetime),
+                  RSRC_CONF, "Absolute lifetime of a session"),
+    AP_INIT_TAKE1("NatommSessionRemember", set_duration, OFF(session_remember),
+                  RSRC_CONF, "Lifetime of a 'remember me' session"),
+    AP_INIT_TAKE1("NatommSessionCache", set_cache, NULL, RSRC_CONF,
+                  "socache provider[:args] for session validity, or none"),
+    AP_INIT_TAKE1("NatommSessionCacheTTL", set_duration, OFF(cache_ttl), RSRC_CONF,
+                  "How long the gate trusts a cached session"),
+    AP_INIT_TAKE1("NatommCookieName", set_cookie_name, NULL, RSRC_CONF,
+                  "Name of the session cookie"),
+    AP_INIT_TAKE1("NatommUnverifiedLifetime", set_duration,
+                  OFF(unverified_lifetime), RSRC_CONF,
+                  "When never-verified accounts are deleted"),
+    AP_INIT_TAKE2("NatommPasswordLength", set_password_length, NULL, RSRC_CONF,
+                  "Shortest and longest password, in characters"),
+    AP_INIT_ITERATE("NatommPasswordDictionary", add_dictionary, NULL, RSRC_CONF,
+                    "Word lists a password may not be based on, or none"),
+    AP_INIT_TAKE3("NatommArgon2", set_argon2, NULL, RSRC_CONF,
+                  "argon2id iterations, memory in KiB, lanes"),
+    AP_INIT_TAKE1("NatommHashConcurrency", set_count, OFF(hash_concurrency),
+                  RSRC_CONF, "Password hashes at once per process"),
+    AP_INIT_TAKE1("NatommRequestBodyLimit", set_body_limit, NULL, RSRC_CONF,
+                  "Largest request body in bytes"),
+    {NULL}
+};
+
+/* ---- start-up checks -------------------------------------------------- */
+
+typedef struct {
+    int uses_gate, uses_handler, has_driver;
+} conf_usage;
+
+static int arg_is(const ap_directive_t *d, const char *word)
+{
+    const char *a = d->args;
+    size_t n = strlen(word);
+    while (*a == ' ' || *a == '\t' || *a == '"')
+        a++;
+    return !strncasecmp(a, word, n) && (a[n] == '\0' || a[n] == '"'
+                                        || a[n] == ' ' || a[n] == '\t');
+}
+
+/* Walks the whole configuration, sections included, for what mod_natomm
+ * needs but cannot see through its own directives. */
+static void scan(const ap_directive_t *d, conf_usage *u)
+{
+    for (; d; d = d->next) {
+        if (!strcasecmp(d->directive, "AuthType") && arg_is(d, NATOMM_AUTHTYPE))
+            u->uses_gate = 1;
+        else if (!strcasecmp(d->directive, "SetHandler") && arg_is(d, NATOMM_HANDLER))
+            u->uses_handler = 1;
+        else if (!strcasecmp(d->directive, "DBDriver"))
+            u->has_driver = 1;
+        if (d->first_child)
+            scan(d->first_child, u);
+    }
+}
+
+static int check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                        server_rec *s)
+{
+    natomm_server_conf *c = ap_get_module_config(s->module_config, &natomm_module);
+    conf_usage u = {0, 0, 0};
+    const char *what;
+    (void)pconf; (void)plog; (void)ptemp;
+
+    scan(ap_conftree, &u);
+    if (!u.uses_gate && !u.uses_handler)
+        return OK;
+    what = u.uses_gate ? "AuthType natomm" : "SetHandler natomm";
+    if (!APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire)) {
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_CRIT, 0, NULL,
+                     "NATOMM: %s needs mod_dbd: add LoadModule dbd_module", what);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (!u.has_driver) {
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_CRIT, 0, NULL,
+                     "NATOMM: %s needs a database: set DBDriver and DBDParams", what);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (u.uses_handler && (!c->mail_from || !c->mail_transport)) {
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_CRIT, 0, NULL,
+                     "NATOMM: SetHandler natomm needs %s",
+                     !c->mail_from ? "NatommMailFrom" : "NatommMailTransport");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return OK;
+}
+
+/* ---- hooks ----------------------------------------------------------- */
+
+static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
+{
+    (void)plog; (void)ptemp;
+    return natomm_cache_pre_config(pconf) == APR_SUCCESS ? OK
+                                                         : HTTP_INTERNAL_SERVER_ERROR;
+}
+
+static void load_dictionary(apr_pool_t *p, server_rec *s, natomm_server_conf *c)
+{
+    natomm_dict_t *dict = natomm_dict_builtin(p);
+
+    if (!c->dictionaries) {
+        natomm_dict_load(dict, p, DEFAULT_DICTIONARY);    /* if installed */
+    }
+    else {
+        int i;
+        for (i = 0; i < c->dictionaries->nelts; i++) {
+            const char *path = APR_ARRAY_IDX(c->dictionaries, i, const char *);
+            if (natomm_dict_load(dict, p, path) != APR_SUCCESS)
+                ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                             "NATOMM: NatommPasswordDictionary %s cannot be read",
+                             path);
+        }
+    }
+    natomm_flows_set_dictionary(dict);
+}
+
+static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                       server_rec *s)
+{
+    natomm_server_conf *main_conf = ap_get_module_config(s->module_config,
+                                                         &natomm_module);
+    server_rec *v;
+    int rv;
+    (void)plog;
+
+    for (v = s; v; v = v->next)
+        apply_defaults(v, ap_get_module_config(v->module_config, &natomm_module));
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG)
+        return OK;               /* the first, trial pass of start-up */
+    load_dictionary(pconf, s, main_conf);
+    if ((rv = natomm_cache_post_config(pconf, ptemp, s)) != OK)
+        return rv;
+    if (main_conf->mail_transport)
+        return natomm_mail_watchdog_register(pconf, s);
+    return OK;
+}
+
+static void child_init(apr_pool_t *p, server_rec *s)
+{
+    natomm_store_child_init(p);
+    natomm_cache_child_init(p, s);
+    natomm_flows_child_init(p, s);
+}
+
+static void register_hooks(apr_pool_t *p)
+{
+    /* callbacks must be registered before mod_watchdog counts them */
+    static const char *const before_watchdog[] = {"mod_watchdog.c", NULL};
+    (void)p;
+
+    ap_hook_pre_config(pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_check_config(check_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(post_config, NULL, before_watchdog, APR_HOOK_LAST);
+    ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(natomm_flows_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_check_authn(natomm_gate_check_authn, NULL, NULL, APR_HOOK_MIDDLE,
+                        AP_AUTH_INTERNAL_PER_CONF);
+}
+
+AP_DECLARE_MODULE(natomm) = {
+    STANDARD20_MODULE_STUFF,
+    create_dir_conf,
+    merge_dir_conf,
+    create_server_conf,
+    merge_server_conf,
+    natomm_cmds,
+    register_hooks,
+    0                        /* flags */
+};

@@ -1,0 +1,319 @@
+/* Mail rendering, outbox and delivery (see natomm_mail.h). */
+#include <string.h>
+#include <unistd.h>
+#include "httpd.h"
+#include "http_log.h"
+#include "http_config.h"
+#include "apr_strings.h"
+#include "apr_file_io.h"
+#include "apr_base64.h"
+#include "apr_optional.h"
+#include "mod_watchdog.h"
+
+#include "natomm.h"
+#include "natomm_mail.h"
+#include "natomm_crypto.h"
+
+#define WATCHDOG_NAME "_natomm_"
+#define DELIVERY_INTERVAL apr_time_from_sec(1)
+#define LEASE_SECONDS 120
+#define PURGE_EVERY 60
+
+static APR_OPTIONAL_FN_TYPE(ap_watchdog_get_instance) *wd_get_instance;
+static APR_OPTIONAL_FN_TYPE(ap_watchdog_register_callback) *wd_register_callback;
+
+/* ---- rendering ------------------------------------------------------- */
+
+static char *read_template(apr_pool_t *p, const char *dir, const char *lang,
+                           const char *name)
+{
+    const char *path = apr_pstrcat(p, dir, "/", lang, "/", name, ".txt", NULL);
+    apr_file_t *f;
+    apr_finfo_t fi;
+    char *buf;
+    apr_size_t n;
+
+    if (apr_file_open(&f, path, APR_FOPEN_READ, APR_OS_DEFAULT, p) != APR_SUCCESS)
+        return NULL;
+    if (apr_file_info_get(&fi, APR_FINFO_SIZE, f) != APR_SUCCESS
+        || fi.size > 65536) {
+        apr_file_close(f);
+        return NULL;
+    }
+    n = (apr_size_t)fi.size;
+    buf = apr_palloc(p, n + 1);
+    if (apr_file_read_full(f, buf, n, &n) != APR_SUCCESS && n == 0) {
+        apr_file_close(f);
+        return NULL;
+    }
+    buf[n] = '\0';
+    apr_file_close(f);
+    return buf;
+}
+
+/* {{key}} replaced by vars[key]; unknown keys are left as they are. */
+static char *substitute(apr_pool_t *p, const char *text, apr_table_t *vars)
+{
+    apr_array_header_t *out = apr_array_make(p, 16, sizeof(const char *));
+    const char *s = text;
+
+    for (;;) {
+        const char *open = strstr(s, "{{"), *close, *val;
+        if (!open || !(close = strstr(open + 2, "}}"))) {
+            APR_ARRAY_PUSH(out, const char *) = s;
+            break;
+        }
+        APR_ARRAY_PUSH(out, const char *) = apr_pstrmemdup(p, s, open - s);
+        val = apr_table_get(vars, apr_pstrmemdup(p, open + 2, close - open - 2));
+        APR_ARRAY_PUSH(out, const char *) =
+            val ? val : apr_pstrmemdup(p, open, close + 2 - open);
+        s = close + 2;
+    }
+    return apr_array_pstrcat(p, out, 0);
+}
+
+static int is_ascii(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s >= 0x80)
+            return 0;
+    return 1;
+}
+
+/* RFC 2047 encoded-word when the subject is not plain ASCII. */
+static const char *encode_header(apr_pool_t *p, const char *value)
+{
+    if (is_ascii(value))
+        return value;
+    return apr_pstrcat(p, "=?UTF-8?B?", ap_pbase64encode(p, (char *)value), "?=", NULL);
+}
+
+/* Lines end in CRLF, as RFC 5322 wants; no bare CR survives. */
+static char *crlf(apr_pool_t *p, const char *text)
+{
+    char *out = apr_palloc(p, strlen(text) * 2 + 1), *o = out;
+    for (; *text; text++) {
+        if (*text == '\r')
+            continue;
+        if (*text == '\n')
+            *o++ = '\r';
+        *o++ = *text;
+    }
+    *o = '\0';
+    return out;
+}
+
+static const char *rfc5322_date(apr_pool_t *p, apr_time_t t)
+{
+    apr_time_exp_t e;
+    char buf[64];
+    apr_size_t n;
+
+    apr_time_exp_gmt(&e, t);
+    apr_strftime(buf, &n, sizeof(buf), "%a, %d %b %Y %H:%M:%S +0000", &e);
+    return apr_pstrdup(p, buf);
+}
+
+static const char *from_domain(apr_pool_t *p, const char *from)
+{
+    const char *at = strrchr(from, '@');
+    const char *end;
+    if (!at)
+        return "localhost";
+    end = at + 1 + strcspn(at + 1, "> \t");
+    return apr_pstrmemdup(p, at + 1, end - at - 1);
+}
+
+static char *build_message(request_rec *r, const natomm_server_conf *conf,
+                           const char *to, const char *subject, const char *body)
+{
+    apr_pool_t *p = r->pool;
+    const char *id = natomm_token(p);
+
+    return apr_pstrcat(p,
+        "From: ", conf->mail_from, "\r\n",
+        "To: <", to, ">\r\n",
+        "Subject: ", encode_header(p, subject), "\r\n",
+        "Date: ", rfc5322_date(p, apr_time_now()), "\r\n",
+        "Message-ID: <", id, "@", from_domain(p, conf->mail_from), ">\r\n",
+        "MIME-Version: 1.0\r\n",
+        "Content-Type: text/plain; charset=utf-8\r\n",
+        "Content-Transfer-Encoding: 8bit\r\n",
+        "Auto-Submitted: auto-generated\r\n",
+        "\r\n", crlf(p, body), NULL);
+}
+
+int natomm_mail_queue(natomm_db *db, request_rec *r, const char *to,
+                      const char *lang, const char *name, apr_table_t *vars)
+{
+    natomm_server_conf *conf = ap_get_module_config(r->server->module_config,
+                                                    &natomm_module);
+    char *text = read_template(r->pool, conf->mail_templates, lang, name);
+    char *subject, *body, *eol;
+    const char *id = natomm_random_id(r->pool);
+    const char *now = natomm_db_num(r->pool, natomm_now());
+
+    if (!text)
+        text = read_template(r->pool, conf->mail_templates, "en", name);
+    if (!text || strncmp(text, "Subject:", 8) || !(eol = strchr(text, '\n'))) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "NATOMM: mail template %s/%s/%s.txt is missing or has no "
+                      "Subject: line", conf->mail_templates, lang, name);
+        return -1;
+    }
+    apr_table_setn(vars, "site", conf->site_name);
+    text = substitute(r->pool, text, vars);
+    eol = strchr(text, '\n');
+    subject = apr_pstrmemdup(r->pool, text + 8, eol - text - 8);
+    while (*subject == ' ')
+        subject++;
+    subject[strcspn(subject, "\r\n")] = '\0';
+    body = eol + 1;
+    while (*body == '\r' || *body == '\n')
+        body++;
+    return natomm_db_exec(db, "natomm_outbox_insert", (const char *[]){
+        id, to, build_message(r, conf, to, subject, body), now, now}) == 1 ? 0 : -1;
+}
+
+/* ---- transports ------------------------------------------------------ */
+
+const char *natomm_mail_transport_parse(apr_pool_t *p, natomm_server_conf *conf,
+                                        const char *url)
+{
+    if (!strncmp(url, "file:", 5)) {
+        const char *dir = url + 5;
+        while (dir[0] == '/' && dir[1] == '/')
+            dir++;
+        if (*dir != '/')
+            return "NatommMailTransport file: needs an absolute folder, as file:/var/spool/natomm";
+        conf->mail_dir = apr_pstrdup(p, dir);
+    }
+    else {
+        return "NatommMailTransport must be file:/folder (smtp:// and smtps:// "
+               "are not available in this build)";
+    }
+    conf->mail_transport = url;
+    return NULL;
+}
+
+/* One .eml per message; written under a temporary name and renamed, so a
+ * reader never sees half a message. */
+static const char *deliver_file(apr_pool_t *p, const natomm_server_conf *conf,
+                                const char *id, const char *created,
+                                const char *message)
+{
+    const char *tmp = apr_pstrcat(p, conf->mail_dir, "/.tmp-", id, NULL);
+    const char *dst = apr_pstrcat(p, conf->mail_dir, "/", created, "-", id,
+                                  ".eml", NULL);
+    apr_file_t *f;
+    apr_size_t n = strlen(message);
+    apr_status_t rv;
+
+    rv = apr_file_open(&f, tmp, APR_FOPEN_WRITE | APR_FOPEN_CREATE
+                       | APR_FOPEN_TRUNCATE, APR_FPROT_UREAD | APR_FPROT_UWRITE
+                       | APR_FPROT_GREAD, p);
+    if (rv == APR_SUCCESS) {
+        rv = apr_file_write_full(f, message, n, NULL);
+        if (rv == APR_SUCCESS)
+            rv = apr_file_sync(f);
+        apr_file_close(f);
+    }
+    if (rv == APR_SUCCESS)
+        rv = apr_file_rename(tmp, dst, p);
+    if (rv != APR_SUCCESS) {
+        char err[120];
+        apr_file_remove(tmp, p);
+        return apr_pstrcat(p, "writing to ", conf->mail_dir, ": ",
+                           apr_strerror(rv, err, sizeof(err)), NULL);
+    }
+    return NULL;
+}
+
+/* ---- delivery -------------------------------------------------------- */
+
+static apr_int64_t backoff(int attempts)
+{
+    apr_int64_t d = (apr_int64_t)30 << (attempts > 10 ? 10 : attempts);
+    return d > 3600 ? 3600 : d;
+}
+
+static void deliver_one(natomm_db *db, server_rec *s, apr_pool_t *p,
+                        const natomm_server_conf *conf, const char **row,
+                        const char *owner)
+{
+    apr_int64_t now = natomm_now();
+    const char *err;
+
+    if (natomm_db_exec(db, "natomm_outbox_claim", (const char *[]){
+            natomm_db_num(p, now + LEASE_SECONDS), owner, row[0],
+            natomm_db_num(p, now)}) != 1)
+        return;                  /* another process holds it */
+    err = deliver_file(p, conf, row[0], row[4], row[2]);
+    if (!err) {
+        natomm_db_exec(db, "natomm_outbox_sent", (const char *[]){
+            natomm_db_num(p, natomm_now()), row[0], owner});
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
+                     "NATOMM: mail %s delivered", row[0]);
+        return;
+    }
+    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                 "NATOMM: mail %s not delivered (attempt %d): %s", row[0],
+                 atoi(row[3]) + 1, err);
+    natomm_db_exec(db, "natomm_outbox_retry", (const char *[]){
+        natomm_db_num(p, now + backoff(atoi(row[3]))), err, row[0], owner});
+}
+
+static apr_status_t watchdog_tick(int state, void *data, apr_pool_t *p)
+{
+    server_rec *s = data;
+    natomm_server_conf *conf = ap_get_module_config(s->module_config,
+                                                    &natomm_module);
+    static apr_int64_t last_purge;
+    apr_array_header_t *due;
+    natomm_db *db;
+    const char *owner;
+
+    if (state != AP_WATCHDOG_STATE_RUNNING || !conf->mail_transport)
+        return APR_SUCCESS;
+    db = natomm_db_open(p, s);
+    if (!db)
+        return APR_SUCCESS;      /* logged; tried again next tick */
+    owner = natomm_random_id(p);
+    if (natomm_db_rows(db, "natomm_outbox_due", (const char *[]){
+            natomm_db_num(p, natomm_now()), natomm_db_num(p, natomm_now())},
+            5, &due) > 0) {
+        int i;
+        for (i = 0; i < due->nelts; i++)
+            deliver_one(db, s, p, conf, APR_ARRAY_IDX(due, i, const char **), owner);
+    }
+    if (natomm_now() - last_purge >= PURGE_EVERY) {
+        last_purge = natomm_now();
+        natomm_db_purge(db, conf->unverified_lifetime);
+    }
+    natomm_db_close(db);
+    return APR_SUCCESS;
+}
+
+int natomm_mail_watchdog_register(apr_pool_t *p, server_rec *s)
+{
+    ap_watchdog_t *wd;
+    apr_status_t rv;
+
+    wd_get_instance = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_get_instance);
+    wd_register_callback = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_register_callback);
+    if (!wd_get_instance || !wd_register_callback) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
+                     "NATOMM: mod_watchdog is required for mail delivery");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    /* a singleton child watchdog: one process of the server delivers */
+    rv = wd_get_instance(&wd, WATCHDOG_NAME, 0, 1, p);
+    if (rv == APR_SUCCESS)
+        rv = wd_register_callback(wd, DELIVERY_INTERVAL, s, watchdog_tick);
+    if (rv != APR_SUCCESS && rv != APR_EEXIST) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
+                     "NATOMM: cannot register the mail watchdog");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return OK;
+}

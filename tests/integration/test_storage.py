@@ -1,0 +1,117 @@
+"""SPEC section 7 (storage) and section 5 "Database down: fail closed (503), never let through"."""
+
+import glob
+import os
+import shutil
+import sqlite3
+import tempfile
+
+import pytest
+
+import natomm_env as ne
+from natomm_env import BROWSER_ACCEPT, GOOD_PASSWORD, expect_error, expect_json, unique_email
+
+VIDEO = "/videos/sample.mp4"
+
+
+def snapshot_db(server):
+    """Copy the SQLite file (+ -wal/-shm) and open the copy; never touch the live one."""
+    tmp = tempfile.mkdtemp(prefix="natomm-it-dbcopy-")
+    for f in glob.glob(server.db_path + "*"):
+        shutil.copy(f, os.path.join(tmp, os.path.basename(f)))
+    db = sqlite3.connect(os.path.join(tmp, os.path.basename(server.db_path)))
+    return db, tmp
+
+
+def all_text_values(db):
+    out = []
+    tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+    for t in tables:
+        for row in db.execute('SELECT * FROM "%s"' % t.replace('"', '""')):
+            for v in row:
+                if isinstance(v, bytes):
+                    out.append(v.decode("latin-1"))
+                elif v is not None:
+                    out.append(str(v))
+    return tables, out
+
+
+def test_schema_created_and_secrets_not_in_clear(server, account):
+    assert os.path.isfile(server.db_path), "no database created at first start"
+    code_client = server.client()
+    addr, code, _ = ne.register_and_get_code(code_client, server)   # a pending code
+    token = list(account.client.cookies.values())[0]
+    db, tmp = snapshot_db(server)
+    try:
+        tables, values = all_text_values(db)
+        assert tables, "schema missing"
+        blob = "\n".join(values)
+        assert GOOD_PASSWORD not in blob, "password stored in the clear"
+        assert "$argon2id$v=19$m=19456,t=2,p=1$" in blob, "no argon2id PHC string with SPEC params"
+        for variant in (code, code.replace("-", "")):
+            assert variant not in blob, "code stored in the clear"
+        assert token not in blob, "session token stored in the clear"
+        assert addr in blob, "address as typed is kept"
+    finally:
+        db.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------
+# database down
+
+def break_database(server):
+    """Make the SQLite database unusable under the running server: garbage over the
+    db file, its WAL and its shared-memory index (the children keep their file
+    descriptors, so permissions alone would not do), then remove all access."""
+    for f in glob.glob(server.db_path + "*"):
+        size = max(os.path.getsize(f), 4096)
+        with open(f, "r+b") as fh:
+            fh.write(os.urandom(size))
+        os.chmod(f, 0)
+    os.chmod(server.var_dir, 0)
+
+
+def restore_permissions(server):
+    os.chmod(server.var_dir, 0o755)
+    for f in glob.glob(server.db_path + "*"):
+        os.chmod(f, 0o644)
+
+
+@pytest.fixture
+def dbdown_server(server_factory):
+    srv = server_factory(name="dbdown")
+    yield srv
+    restore_permissions(srv)
+
+
+def test_db_down_gate_fails_closed_cold_session(dbdown_server):
+    srv = dbdown_server
+    acc = ne.create_account(srv)   # cookie never presented to the gate
+    break_database(srv)
+    r = acc.client.get(VIDEO, headers={"Range": "bytes=0-99"})
+    assert r.status_code not in (200, 206), "DB down but the gate let the download through"
+    assert r.status_code == 503, r.status_code
+    r = acc.client.get(VIDEO, headers={"Accept": BROWSER_ACCEPT})
+    assert r.status_code == 503, r.status_code
+
+
+def test_db_down_gate_fails_closed_warm_session(dbdown_server):
+    srv = dbdown_server
+    acc = ne.create_account(srv)
+    assert acc.client.get(VIDEO, headers={"Range": "bytes=0-0"}).status_code == 206
+    break_database(srv)
+    r = acc.client.get(VIDEO, headers={"Range": "bytes=0-99"})
+    assert r.status_code not in (200, 206), "DB down but the gate let the download through"
+    assert r.status_code == 503, r.status_code
+
+
+def test_db_down_account_endpoints_503(dbdown_server):
+    srv = dbdown_server
+    acc = ne.create_account(srv)
+    break_database(srv)
+    expect_error(acc.client.session(), 503, "storage_unavailable")
+    c = srv.client()
+    expect_error(c.login(acc.email, GOOD_PASSWORD), 503, "storage_unavailable")
+    _, r = c.register(unique_email())
+    expect_error(r, 503, "storage_unavailable")
