@@ -52,6 +52,7 @@ static void *create_server_conf(apr_pool_t *p, server_rec *s)
     c->session_remember = c->unverified_lifetime = c->cache_ttl = NATOMM_UNSET;
     c->pw_min = c->pw_max = c->hash_concurrency = NATOMM_UNSET;
     c->body_limit = NATOMM_UNSET;
+    c->reset_token_ttl = c->purge_interval = NATOMM_UNSET;
     return c;
 }
 
@@ -62,25 +63,53 @@ static void *merge_server_conf(apr_pool_t *p, void *basev, void *addv)
 {
     natomm_server_conf *base = basev, *add = addv;
     natomm_server_conf *m = apr_pcalloc(p, sizeof(*m));
+    int i;
 
     MERGE_PTR(site_name); MERGE_PTR(mail_from); MERGE_PTR(mail_transport);
     MERGE_PTR(mail_dir); MERGE_PTR(mail_templates); MERGE_PTR(cookie_name);
-    MERGE_PTR(cache_spec); MERGE_PTR(dictionaries);
+    MERGE_PTR(cache_spec); MERGE_PTR(dictionaries); MERGE_PTR(public_url);
     m->code = add->code_format_set ? add->code : base->code;
     m->code_format_set = add->code_format_set || base->code_format_set;
     m->argon2 = add->argon2_set ? add->argon2 : base->argon2;
     m->argon2_set = add->argon2_set || base->argon2_set;
+    if (add->lockout_set) {
+        m->lockout_threshold = add->lockout_threshold;
+        m->lockout_first = add->lockout_first;
+        m->lockout_max = add->lockout_max;
+    }
+    else {
+        m->lockout_threshold = base->lockout_threshold;
+        m->lockout_first = base->lockout_first;
+        m->lockout_max = base->lockout_max;
+    }
+    m->lockout_set = add->lockout_set || base->lockout_set;
+    for (i = 0; i < NATOMM_IP_KINDS; i++) {
+        const natomm_server_conf *from = add->ip_limits_set[i] ? add : base;
+        memcpy(m->ip_limits[i], from->ip_limits[i], sizeof(m->ip_limits[i]));
+        m->ip_limits_set[i] = from->ip_limits_set[i];
+    }
     MERGE_NUM(register_code_ttl); MERGE_NUM(reset_code_ttl);
     MERGE_NUM(code_attempts); MERGE_NUM(resend_interval);
     MERGE_NUM(resend_per_hour); MERGE_NUM(session_idle);
     MERGE_NUM(session_lifetime); MERGE_NUM(session_remember);
     MERGE_NUM(unverified_lifetime); MERGE_NUM(cache_ttl);
     MERGE_NUM(pw_min); MERGE_NUM(pw_max); MERGE_NUM(hash_concurrency);
-    MERGE_NUM(body_limit);
+    MERGE_NUM(body_limit); MERGE_NUM(reset_token_ttl); MERGE_NUM(purge_interval);
     return m;
 }
 
 #define DEFAULT_NUM(f, v) if (c->f == NATOMM_UNSET) c->f = (v)
+
+static void set_ip_default(natomm_server_conf *c, int kind, int n1,
+                           apr_int64_t w1, int n2, apr_int64_t w2)
+{
+    if (c->ip_limits_set[kind])
+        return;
+    c->ip_limits[kind][0].limit = n1;
+    c->ip_limits[kind][0].window = w1;
+    c->ip_limits[kind][1].limit = n2;
+    c->ip_limits[kind][1].window = w2;
+}
 
 /* SPEC §3 defaults, applied to every server once the merge is done. */
 static void apply_defaults(server_rec *s, natomm_server_conf *c)
@@ -112,6 +141,17 @@ static void apply_defaults(server_rec *s, natomm_server_conf *c)
     DEFAULT_NUM(pw_max, 128);
     DEFAULT_NUM(hash_concurrency, 4);
     DEFAULT_NUM(body_limit, 16384);
+    DEFAULT_NUM(reset_token_ttl, 15 * 60);
+    DEFAULT_NUM(purge_interval, 60);
+    if (!c->lockout_set) {
+        c->lockout_threshold = 5;
+        c->lockout_first = 60;
+        c->lockout_max = 15 * 60;
+    }
+    set_ip_default(c, NATOMM_IP_LOGIN_FAILURES, 10, 60, 100, 3600);
+    set_ip_default(c, NATOMM_IP_REGISTRATIONS, 20, 3600, 0, 0);
+    set_ip_default(c, NATOMM_IP_RESET_REQUESTS, 20, 3600, 0, 0);
+    set_ip_default(c, NATOMM_IP_CODE_ENTRIES, 10, 60, 0, 0);
 }
 
 static void *create_dir_conf(apr_pool_t *p, char *dir)
@@ -276,6 +316,85 @@ static const char *set_body_limit(cmd_parms *cmd, void *dummy, const char *arg)
     return err;
 }
 
+static const char *set_lockout(cmd_parms *cmd, void *dummy, const char *n,
+                               const char *first, const char *max)
+{
+    natomm_server_conf *c = server_conf(cmd);
+    const char *err = int_in(cmd, n, 1, 1000, &c->lockout_threshold);
+    (void)dummy;
+    if (err)
+        return err;
+    if ((err = natomm_duration_parse(first, &c->lockout_first))
+        || (err = natomm_duration_parse(max, &c->lockout_max)))
+        return fail(cmd, err);
+    if (c->lockout_max < c->lockout_first)
+        return fail(cmd, "the longest lock must not be shorter than the first");
+    c->lockout_set = 1;
+    return NULL;
+}
+
+/* "10/1m": a count per window; "off" for none. */
+static const char *parse_rate(cmd_parms *cmd, const char *arg, natomm_limit_t *lim)
+{
+    const char *slash = strchr(arg, '/');
+    const char *err;
+    int n;
+
+    memset(lim, 0, sizeof(*lim));
+    if (!strcasecmp(arg, "off"))
+        return NULL;
+    if (!slash)
+        return fail(cmd, apr_pstrcat(cmd->pool, "'", arg, "' must be a count per "
+                                     "duration such as 10/1m, or off", NULL));
+    if ((err = int_in(cmd, apr_pstrmemdup(cmd->pool, arg, slash - arg), 1,
+                      1000000, &n)))
+        return err;
+    if ((err = natomm_duration_parse(slash + 1, &lim->window)))
+        return fail(cmd, apr_pstrcat(cmd->pool, "'", slash + 1, "' ", err, NULL));
+    lim->limit = n;
+    return NULL;
+}
+
+static const char *set_ip_limit(cmd_parms *cmd, void *dummy, int argc,
+                                char *const argv[])
+{
+    static const char *const kinds[NATOMM_IP_KINDS] = {
+        "login-failures", "registrations", "reset-requests", "code-entries"
+    };
+    natomm_server_conf *c = server_conf(cmd);
+    int kind, i;
+    (void)dummy;
+
+    if (argc < 2 || argc > 1 + NATOMM_IP_WINDOWS)
+        return fail(cmd, "expects a kind and one or two limits such as 10/1m 100/1h");
+    for (kind = 0; kind < NATOMM_IP_KINDS; kind++)
+        if (!strcasecmp(argv[0], kinds[kind]))
+            break;
+    if (kind == NATOMM_IP_KINDS)
+        return fail(cmd, "the kind must be login-failures, registrations, "
+                         "reset-requests or code-entries");
+    memset(c->ip_limits[kind], 0, sizeof(c->ip_limits[kind]));
+    for (i = 1; i < argc; i++) {
+        const char *err = parse_rate(cmd, argv[i], &c->ip_limits[kind][i - 1]);
+        if (err)
+            return err;
+    }
+    c->ip_limits_set[kind] = 1;
+    return NULL;
+}
+
+static const char *set_public_url(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    (void)dummy;
+    if (strncasecmp(arg, "https://", 8) && strncasecmp(arg, "http://", 7))
+        return fail(cmd, "expects the site's base URL, such as https://media.example.org");
+    if (strpbrk(arg, "\r\n \t\"<>"))
+        return fail(cmd, "the URL contains characters that are not allowed");
+    server_conf(cmd)->public_url = apr_pstrndup(cmd->pool, arg,
+        strlen(arg) - (arg[strlen(arg) - 1] == '/' ? 1 : 0));
+    return NULL;
+}
+
 static const char *set_cache(cmd_parms *cmd, void *dummy, const char *arg)
 {
     (void)dummy;
@@ -334,6 +453,16 @@ static const command_rec natomm_cmds[] = {
                   RSRC_CONF, "Absolute lifetime of a session"),
     AP_INIT_TAKE1("NatommSessionRemember", set_duration, OFF(session_remember),
                   RSRC_CONF, "Lifetime of a 'remember me' session"),
+    AP_INIT_TAKE1("NatommResetTokenLifetime", set_duration, OFF(reset_token_ttl),
+                  RSRC_CONF, "Lifetime of the token that allows a password reset"),
+    AP_INIT_TAKE3("NatommLockout", set_lockout, NULL, RSRC_CONF,
+                  "Failures before an account locks, first lock, longest lock"),
+    AP_INIT_TAKE_ARGV("NatommIPLimit", set_ip_limit, NULL, RSRC_CONF,
+                      "Per client address: kind and count/duration limits"),
+    AP_INIT_TAKE1("NatommPurgeInterval", set_duration, OFF(purge_interval),
+                  RSRC_CONF, "How often expired rows are deleted"),
+    AP_INIT_TAKE1("NatommPublicURL", set_public_url, NULL, RSRC_CONF,
+                  "The site's base URL for links in mail"),
     AP_INIT_TAKE1("NatommSessionCache", set_cache, NULL, RSRC_CONF,
                   "socache provider[:args] for session validity, or none"),
     AP_INIT_TAKE1("NatommSessionCacheTTL", set_duration, OFF(cache_ttl), RSRC_CONF,

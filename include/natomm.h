@@ -27,6 +27,19 @@ extern module AP_MODULE_DECLARE_DATA natomm_module;
 #define NATOMM_UNSET     (-1)
 
 typedef struct {
+    int limit;                 /* events per window; 0 = no count limit */
+    apr_int64_t window;        /* seconds */
+    apr_int64_t min_interval;  /* seconds between two events; 0 = none */
+} natomm_limit_t;
+
+/* Kinds of per-client-address limits (NatommIPLimit). */
+enum {
+    NATOMM_IP_LOGIN_FAILURES, NATOMM_IP_REGISTRATIONS, NATOMM_IP_RESET_REQUESTS,
+    NATOMM_IP_CODE_ENTRIES, NATOMM_IP_KINDS
+};
+#define NATOMM_IP_WINDOWS 2
+
+typedef struct {
     int t_cost;           /* iterations */
     int m_cost;           /* KiB */
     int parallelism;
@@ -50,6 +63,14 @@ typedef struct {
     apr_int64_t session_lifetime;
     apr_int64_t session_remember;
     apr_int64_t unverified_lifetime;
+    apr_int64_t reset_token_ttl;
+    apr_int64_t purge_interval;
+    int lockout_threshold;          /* failures before the account locks */
+    apr_int64_t lockout_first, lockout_max;
+    int lockout_set;
+    natomm_limit_t ip_limits[NATOMM_IP_KINDS][NATOMM_IP_WINDOWS];
+    int ip_limits_set[NATOMM_IP_KINDS];
+    const char *public_url;         /* base of links in mail; else the request's */
     apr_int64_t cache_ttl;          /* bound on how long a revoked session may still pass the gate */
     const char *cache_spec;         /* "shmcb[:args]" or "none" */
     int pw_min, pw_max;

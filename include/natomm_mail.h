@@ -13,9 +13,11 @@
 #include "natomm_store.h"
 
 /* Renders conf/mail/<lang>/<name>.txt with vars ({{key}} placeholders) and
- * queues it for to. Returns 0, or -1 (logged) if it could not be queued. */
+ * queues it for to, with extra header lines (each ending in CRLF; made by
+ * the caller from trusted values) or NULL. Returns 0, or -1 (logged). */
 int natomm_mail_queue(natomm_db *db, request_rec *r, const char *to,
-                      const char *lang, const char *name, apr_table_t *vars);
+                      const char *lang, const char *name, apr_table_t *vars,
+                      const char *headers);
 
 /* Parses NatommMailTransport; NULL on success, else a message. */
 const char *natomm_mail_transport_parse(apr_pool_t *p, natomm_server_conf *conf,

@@ -30,6 +30,9 @@ int natomm_session_end(natomm_db *db, request_rec *r);
 /* Ends every session of an account (password reset or change, delete). */
 int natomm_session_end_all(natomm_db *db, request_rec *r, const char *account_id);
 
+/* Ends every session of the account but the request's own (password change). */
+int natomm_session_end_others(natomm_db *db, request_rec *r, const char *account_id);
+
 /* Hooks and set-up, called from mod_natomm.c. */
 int natomm_gate_check_authn(request_rec *r);
 const char *natomm_cache_configure(cmd_parms *cmd, natomm_server_conf *conf,

@@ -4,18 +4,21 @@
 #ifndef NATOMM_THROTTLE_H
 #define NATOMM_THROTTLE_H
 
+#include "natomm.h"
 #include "natomm_store.h"
-
-typedef struct {
-    int limit;                 /* events per window; 0 = no count limit */
-    apr_int64_t window;        /* seconds */
-    apr_int64_t min_interval;  /* seconds between two events; 0 = none */
-} natomm_limit_t;
 
 /* 0 when one more event in bucket stays within lim, else the seconds to
  * wait (for Retry-After); -1 when the database failed. */
 apr_int64_t natomm_throttle_check(natomm_db *db, apr_pool_t *p,
                                   const char *bucket, const natomm_limit_t *lim);
+
+/* The largest wait over the per-client-address limits of one kind
+ * (NatommIPLimit); 0 when within all of them, -1 on database failure. */
+apr_int64_t natomm_throttle_ip_check(natomm_db *db, apr_pool_t *p,
+                                     const natomm_server_conf *conf, int kind,
+                                     const char *ip);
+int natomm_throttle_ip_record(natomm_db *db, apr_pool_t *p, int kind,
+                              const char *ip);
 
 /* Records one event in bucket; -1 when the database failed. */
 int natomm_throttle_record(natomm_db *db, apr_pool_t *p, const char *bucket);

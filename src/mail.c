@@ -17,7 +17,6 @@
 #define WATCHDOG_NAME "_natomm_"
 #define DELIVERY_INTERVAL apr_time_from_sec(1)
 #define LEASE_SECONDS 120
-#define PURGE_EVERY 60
 
 static APR_OPTIONAL_FN_TYPE(ap_watchdog_get_instance) *wd_get_instance;
 static APR_OPTIONAL_FN_TYPE(ap_watchdog_register_callback) *wd_register_callback;
@@ -125,7 +124,8 @@ static const char *from_domain(apr_pool_t *p, const char *from)
 }
 
 static char *build_message(request_rec *r, const natomm_server_conf *conf,
-                           const char *to, const char *subject, const char *body)
+                           const char *to, const char *subject, const char *body,
+                           const char *headers)
 {
     apr_pool_t *p = r->pool;
     const char *id = natomm_token(p);
@@ -140,11 +140,13 @@ static char *build_message(request_rec *r, const natomm_server_conf *conf,
         "Content-Type: text/plain; charset=utf-8\r\n",
         "Content-Transfer-Encoding: 8bit\r\n",
         "Auto-Submitted: auto-generated\r\n",
+        headers ? headers : "",
         "\r\n", crlf(p, body), NULL);
 }
 
 int natomm_mail_queue(natomm_db *db, request_rec *r, const char *to,
-                      const char *lang, const char *name, apr_table_t *vars)
+                      const char *lang, const char *name, apr_table_t *vars,
+                      const char *headers)
 {
     natomm_server_conf *conf = ap_get_module_config(r->server->module_config,
                                                     &natomm_module);
@@ -172,7 +174,8 @@ int natomm_mail_queue(natomm_db *db, request_rec *r, const char *to,
     while (*body == '\r' || *body == '\n')
         body++;
     return natomm_db_exec(db, "natomm_outbox_insert", (const char *[]){
-        id, to, build_message(r, conf, to, subject, body), now, now}) == 1 ? 0 : -1;
+        id, to, build_message(r, conf, to, subject, body, headers), now, now})
+        == 1 ? 0 : -1;
 }
 
 /* ---- transports ------------------------------------------------------ */
@@ -286,7 +289,7 @@ static apr_status_t watchdog_tick(int state, void *data, apr_pool_t *p)
         for (i = 0; i < due->nelts; i++)
             deliver_one(db, s, p, conf, APR_ARRAY_IDX(due, i, const char **), owner);
     }
-    if (natomm_now() - last_purge >= PURGE_EVERY) {
+    if (natomm_now() - last_purge >= conf->purge_interval) {
         last_purge = natomm_now();
         natomm_db_purge(db, conf->unverified_lifetime);
     }

@@ -308,6 +308,15 @@ int natomm_session_end_all(natomm_db *db, request_rec *r, const char *account_id
                           (const char *[]){account_id}) < 0 ? -1 : 0;
 }
 
+int natomm_session_end_others(natomm_db *db, request_rec *r,
+                              const char *account_id)
+{
+    const char *token = cookie_token(r);
+    const char *keep = token ? natomm_sha256_hex(r->pool, token) : "";
+    return natomm_db_exec(db, "natomm_session_delete_others",
+                          (const char *[]){account_id, keep}) < 0 ? -1 : 0;
+}
+
 /* ---- the gate -------------------------------------------------------- */
 
 static int is_navigation(request_rec *r)

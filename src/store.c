@@ -45,8 +45,37 @@ static const statement_t statements[] = {
      "SELECT id, email, password_hash, verified_at, name, language, newsletter,"
      " failed_logins, locked_until FROM natomm_account WHERE email_norm = %s"},
     {"natomm_acct_by_id",
-     "SELECT email, name, newsletter, verified_at, language, password_hash"
-     " FROM natomm_account WHERE id = %lld"},
+     "SELECT email, name, newsletter, verified_at, language, password_hash,"
+     " unsubscribe_token FROM natomm_account WHERE id = %lld"},
+    {"natomm_acct_login_failed",
+     "UPDATE natomm_account SET failed_logins = failed_logins + 1,"
+     " locked_until = %lld WHERE id = %lld"},
+    {"natomm_acct_login_ok",
+     "UPDATE natomm_account SET failed_logins = 0, locked_until = 0"
+     " WHERE id = %lld"},
+    {"natomm_acct_delete",
+     "DELETE FROM natomm_account WHERE id = %lld"},
+    {"natomm_news_subscribe",
+     "UPDATE natomm_account SET newsletter = 1, newsletter_at = %lld,"
+     " newsletter_ip = %s, newsletter_withdrawn_at = NULL,"
+     " unsubscribe_token = %s WHERE id = %lld AND newsletter = 0"},
+    {"natomm_news_unsubscribe",
+     "UPDATE natomm_account SET newsletter = 0, newsletter_withdrawn_at = %lld"
+     " WHERE id = %lld AND newsletter = 1"},
+    {"natomm_news_by_token",
+     "SELECT id, newsletter FROM natomm_account WHERE unsubscribe_token = %s"},
+    {"natomm_reset_insert",
+     "INSERT INTO natomm_reset_token (token_hash, account_id, expires_at)"
+     " VALUES (%s, %lld, %lld)"},
+    {"natomm_reset_get",
+     "SELECT t.account_id, t.expires_at, a.email, a.language FROM natomm_reset_token t"
+     " JOIN natomm_account a ON a.id = t.account_id WHERE t.token_hash = %s"},
+    {"natomm_reset_use",
+     "DELETE FROM natomm_reset_token WHERE token_hash = %s AND expires_at > %lld"},
+    {"natomm_reset_delete_account",
+     "DELETE FROM natomm_reset_token WHERE account_id = %lld"},
+    {"natomm_session_delete_others",
+     "DELETE FROM natomm_session WHERE account_id = %lld AND token_hash <> %s"},
     {"natomm_acct_insert",
      "INSERT INTO natomm_account (id, email, email_norm, password_hash, name,"
      " organisation, language, created_at) VALUES (%lld, %s, %s, %s, %s, %s, %s, %lld)"},
@@ -109,6 +138,8 @@ static const statement_t statements[] = {
     {"natomm_purge_sessions",
      "DELETE FROM natomm_session WHERE expires_at < %lld"
      " OR last_seen + idle_timeout < %lld"},
+    {"natomm_purge_reset",
+     "DELETE FROM natomm_reset_token WHERE expires_at < %lld"},
     {"natomm_purge_throttle",
      "DELETE FROM natomm_throttle WHERE at < %lld"},
     {"natomm_purge_unverified",
@@ -138,6 +169,8 @@ static const char *const schema_v1[] = {
     " newsletter_ip VARCHAR(64),"
     " newsletter_withdrawn_at BIGINT,"
     " unsubscribe_token VARCHAR(64))",
+    "CREATE INDEX IF NOT EXISTS natomm_account_unsubscribe"
+    " ON natomm_account (unsubscribe_token)",
     "CREATE TABLE IF NOT EXISTS natomm_code ("
     " id BIGINT PRIMARY KEY,"
     " account_id BIGINT NOT NULL REFERENCES natomm_account(id) ON DELETE CASCADE,"
@@ -568,6 +601,7 @@ void natomm_db_purge(natomm_db *db, apr_int64_t unverified_lifetime)
 
     natomm_db_exec(db, "natomm_purge_codes", (const char *[]){n});
     natomm_db_exec(db, "natomm_purge_sessions", (const char *[]){n, n});
+    natomm_db_exec(db, "natomm_purge_reset", (const char *[]){n});
     /* throttle windows are at most a day long */
     natomm_db_exec(db, "natomm_purge_throttle",
                    (const char *[]){natomm_db_num(db->pool, now - 86400)});

@@ -46,3 +46,35 @@ const char *natomm_throttle_bucket(apr_pool_t *p, const char *kind,
     return apr_pstrcat(p, kind, ":",
                        apr_pstrndup(p, natomm_sha256_hex(p, subject), 40), NULL);
 }
+
+static const char *const ip_kinds[NATOMM_IP_KINDS] = {
+    "ip:login_failures", "ip:registrations", "ip:reset_requests", "ip:code_entries"
+};
+
+apr_int64_t natomm_throttle_ip_check(natomm_db *db, apr_pool_t *p,
+                                     const natomm_server_conf *conf, int kind,
+                                     const char *ip)
+{
+    const char *bucket = natomm_throttle_bucket(p, ip_kinds[kind], ip);
+    apr_int64_t wait = 0;
+    int i;
+
+    for (i = 0; i < NATOMM_IP_WINDOWS; i++) {
+        const natomm_limit_t *lim = &conf->ip_limits[kind][i];
+        apr_int64_t w;
+        if (!lim->limit)
+            continue;
+        w = natomm_throttle_check(db, p, bucket, lim);
+        if (w < 0)
+            return -1;
+        if (w > wait)
+            wait = w;
+    }
+    return wait;
+}
+
+int natomm_throttle_ip_record(natomm_db *db, apr_pool_t *p, int kind,
+                              const char *ip)
+{
+    return natomm_throttle_record(db, p, natomm_throttle_bucket(p, ip_kinds[kind], ip));
+}

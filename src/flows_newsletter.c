@@ -1,0 +1,169 @@
+/* Newsletter endpoints: subscribe/unsubscribe for a logged-in account, and
+ * the RFC 8058 one-click unsubscribe that needs no cookie.
+ *
+ * Consent is recorded with the row: when, from which client address, and
+ * when it was withdrawn. The unsubscribe token is opaque, random and per
+ * account; it only allows unsubscribing, and links in every later mail
+ * must carry it, so it is kept as it is (not hashed).
+ */
+#include <string.h>
+#include "httpd.h"
+#include "http_core.h"
+#include "http_protocol.h"
+#include "apr_strings.h"
+
+#include "natomm.h"
+#include "natomm_flow.h"
+#include "natomm_crypto.h"
+#include "natomm_form.h"
+#include "natomm_http.h"
+#include "natomm_json.h"
+#include "natomm_mail.h"
+#include "natomm_store.h"
+
+#define TOKEN_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+static const char *unsubscribe_url(natomm_ctx *c, const char *token)
+{
+    const char *path = apr_pstrcat(c->r->pool, c->mount, "/newsletter/unsubscribe?token=",
+                                   token, NULL);
+    if (c->conf->public_url)
+        return apr_pstrcat(c->r->pool, c->conf->public_url, path, NULL);
+    return ap_construct_url(c->r->pool, path, c->r);
+}
+
+/* The welcome mail: RFC 8058 headers, so mail clients offer one click. */
+static int welcome_mail(natomm_ctx *c, const char **acct, const char *token)
+{
+    const char *url = unsubscribe_url(c, token);
+    apr_table_t *vars = apr_table_make(c->r->pool, 2);
+
+    apr_table_setn(vars, "unsubscribe_url", url);
+    return natomm_mail_queue(c->db, c->r, acct[I_EMAIL], acct[I_LANG],
+                             "newsletter_subscribed", vars,
+                             apr_pstrcat(c->r->pool, "List-Unsubscribe: <", url,
+                                         ">\r\nList-Unsubscribe-Post: "
+                                         "List-Unsubscribe=One-Click\r\n", NULL));
+}
+
+int natomm_flow_newsletter(natomm_ctx *c)
+{
+    apr_pool_t *p = c->r->pool;
+    natomm_session_info info;
+    const char *sub, *acct[I_NCOLS], *token, *now;
+    int on, n, rv = 0;
+
+    if (!natomm_flow_need_session(c, &info)
+        || !(sub = natomm_flow_required(c, "subscribe")))
+        return OK;
+    if (strcmp(sub, "1") && strcmp(sub, "0"))
+        return natomm_send_error(c->r, HTTP_BAD_REQUEST, "invalid_request",
+                                 "The field 'subscribe' must be 1 or 0.");
+    on = sub[0] == '1';
+    n = natomm_db_row(c->db, "natomm_acct_by_id",
+                      (const char *[]){info.account_id}, acct, I_NCOLS);
+    if (n <= 0 || natomm_db_begin(c->db))
+        return natomm_flow_unavailable(c->r);
+    now = natomm_db_num(p, natomm_now());
+    token = acct[I_TOKEN] ? acct[I_TOKEN] : natomm_token(p);
+    if (on) {
+        /* only a change from "not subscribed" is recorded and confirmed */
+        n = natomm_db_exec(c->db, "natomm_news_subscribe", (const char *[]){
+            now, natomm_client_ip(c->r), token, info.account_id});
+        if (n == 1)
+            rv = welcome_mail(c, acct, token);
+    }
+    else {
+        natomm_db_exec(c->db, "natomm_news_unsubscribe",
+                       (const char *[]){now, info.account_id});
+    }
+    if (rv || natomm_db_commit(c->db)) {
+        natomm_db_rollback(c->db);
+        return natomm_flow_unavailable(c->r);
+    }
+    natomm_flow_log(c, on ? "newsletter_subscribe" : "newsletter_unsubscribe",
+                    info.account_id);
+    return natomm_flow_status(c->r, HTTP_OK, on ? "subscribed" : "unsubscribed");
+}
+
+/* The token from the query string, or NULL after answering 400. */
+static const char *query_token(natomm_ctx *c)
+{
+    apr_table_t *q;
+    const char *t = NULL;
+
+    if (c->r->args && !natomm_form_parse(c->r->pool, c->r->args,
+                                         strlen(c->r->args), &q))
+        t = apr_table_get(q, "token");
+    if (!t || strlen(t) != 43 || strspn(t, TOKEN_CHARS) != 43) {
+        natomm_send_error(c->r, HTTP_BAD_REQUEST, "invalid_token",
+                          "This unsubscribe link is not valid.");
+        return NULL;
+    }
+    return t;
+}
+
+/* GET: a page with a button. Link scanners follow GETs, so GET changes
+ * nothing; the button POSTs the one-click form. */
+int natomm_flow_unsubscribe_page(natomm_ctx *c)
+{
+    request_rec *r = c->r;
+    const char *token = query_token(c);
+    int fr;
+    const char *site, *page;
+
+    if (!token)
+        return OK;
+    fr = !strcmp(natomm_flow_accept_language(r), "fr");
+    site = ap_escape_html(r->pool, c->conf->site_name);
+    page = apr_pstrcat(r->pool,
+        "<!doctype html>\n<html lang=\"", fr ? "fr" : "en", "\"><head>"
+        "<meta charset=\"utf-8\">"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        "<title>", fr ? "Désabonnement" : "Unsubscribe", " — ", site,
+        "</title></head>\n<body><main>\n<h1>",
+        fr ? "Se désabonner de la lettre d'information " :
+             "Unsubscribe from the newsletter of ", site, "</h1>\n<p>",
+        fr ? "Appuyez sur le bouton pour ne plus recevoir la lettre d'information."
+           : "Press the button to stop receiving the newsletter.",
+        "</p>\n<form method=\"post\" action=\"?token=", token, "\">"
+        "<input type=\"hidden\" name=\"List-Unsubscribe\" value=\"One-Click\">"
+        "<button type=\"submit\">", fr ? "Se désabonner" : "Unsubscribe",
+        "</button></form>\n</main></body></html>\n", NULL);
+    ap_set_content_type(r, "text/html; charset=utf-8");
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    apr_table_setn(r->headers_out, "Content-Security-Policy",
+                   "default-src 'none'; form-action 'self'; frame-ancestors 'none'");
+    apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
+    ap_set_content_length(r, strlen(page));
+    if (!r->header_only)
+        ap_rputs(page, r);
+    return OK;
+}
+
+/* POST with List-Unsubscribe=One-Click (RFC 8058): no cookie, no redirect. */
+int natomm_flow_unsubscribe(natomm_ctx *c)
+{
+    const char *token, *one, *row[2];
+    int n;
+
+    if (!(token = query_token(c)))
+        return OK;
+    one = natomm_flow_field(c, "List-Unsubscribe");
+    if (!one || strcmp(one, "One-Click"))
+        return natomm_send_error(c->r, HTTP_BAD_REQUEST, "invalid_request",
+                                 "Send List-Unsubscribe=One-Click.");
+    if (!(c->db = natomm_db_acquire(c->r)))
+        return natomm_flow_unavailable(c->r);
+    n = natomm_db_row(c->db, "natomm_news_by_token", (const char *[]){token}, row, 2);
+    if (n < 0)
+        return natomm_flow_unavailable(c->r);
+    if (n == 0)
+        return natomm_send_error(c->r, HTTP_BAD_REQUEST, "invalid_token",
+                                 "This unsubscribe link is not valid.");
+    if (natomm_db_exec(c->db, "natomm_news_unsubscribe", (const char *[]){
+            natomm_db_num(c->r->pool, natomm_now()), row[0]}) < 0)
+        return natomm_flow_unavailable(c->r);
+    natomm_flow_log(c, "newsletter_unsubscribe_oneclick", row[0]);
+    return natomm_flow_status(c->r, HTTP_OK, "unsubscribed");
+}
