@@ -6,7 +6,7 @@ comma      := ,
 WARN       = -Wall -Wextra -Werror
 SRC        = mod_natomm.c $(sort $(wildcard src/*.c))
 HDR        = $(wildcard include/*.h)
-LIBS       = -largon2 -lcrypto
+LIBS       = -largon2 -lcrypto -lcurl
 MODULE     = .libs/mod_natomm.so
 
 .PHONY: all install run test unit integration browser bench fuzz clean deps lint

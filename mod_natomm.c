@@ -52,7 +52,7 @@ static void *create_server_conf(apr_pool_t *p, server_rec *s)
     c->session_remember = c->unverified_lifetime = c->cache_ttl = NATOMM_UNSET;
     c->pw_min = c->pw_max = c->hash_concurrency = NATOMM_UNSET;
     c->body_limit = NATOMM_UNSET;
-    c->reset_token_ttl = c->purge_interval = NATOMM_UNSET;
+    c->reset_token_ttl = c->purge_interval = c->mail_give_up = NATOMM_UNSET;
     return c;
 }
 
@@ -67,6 +67,7 @@ static void *merge_server_conf(apr_pool_t *p, void *basev, void *addv)
 
     MERGE_PTR(site_name); MERGE_PTR(mail_from); MERGE_PTR(mail_transport);
     MERGE_PTR(mail_dir); MERGE_PTR(mail_templates); MERGE_PTR(cookie_name);
+    MERGE_PTR(smtp); MERGE_PTR(mail_password_file);
     MERGE_PTR(cache_spec); MERGE_PTR(dictionaries); MERGE_PTR(public_url);
     m->code = add->code_format_set ? add->code : base->code;
     m->code_format_set = add->code_format_set || base->code_format_set;
@@ -95,6 +96,7 @@ static void *merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     MERGE_NUM(unverified_lifetime); MERGE_NUM(cache_ttl);
     MERGE_NUM(pw_min); MERGE_NUM(pw_max); MERGE_NUM(hash_concurrency);
     MERGE_NUM(body_limit); MERGE_NUM(reset_token_ttl); MERGE_NUM(purge_interval);
+    MERGE_NUM(mail_give_up);
     return m;
 }
 
@@ -143,6 +145,7 @@ static void apply_defaults(server_rec *s, natomm_server_conf *c)
     DEFAULT_NUM(body_limit, 16384);
     DEFAULT_NUM(reset_token_ttl, 15 * 60);
     DEFAULT_NUM(purge_interval, 60);
+    DEFAULT_NUM(mail_give_up, 2 * 86400);
     if (!c->lockout_set) {
         c->lockout_threshold = 5;
         c->lockout_first = 60;
@@ -232,6 +235,13 @@ static const char *set_transport(cmd_parms *cmd, void *dummy, const char *arg)
     const char *err = natomm_mail_transport_parse(cmd->pool, server_conf(cmd), arg);
     (void)dummy;
     return err;
+}
+
+static const char *set_password_file(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    (void)dummy;
+    server_conf(cmd)->mail_password_file = ap_server_root_relative(cmd->pool, arg);
+    return NULL;
 }
 
 static const char *set_templates(cmd_parms *cmd, void *dummy, const char *arg)
@@ -432,7 +442,11 @@ static const command_rec natomm_cmds[] = {
     AP_INIT_TAKE1("NatommMailFrom", set_mail_from, OFF(mail_from), RSRC_CONF,
                   "The From: of every mail"),
     AP_INIT_TAKE1("NatommMailTransport", set_transport, NULL, RSRC_CONF,
-                  "Where mail goes: file:/folder"),
+                  "Where mail goes: smtp://host:port, smtps://, file:/folder"),
+    AP_INIT_TAKE1("NatommMailPasswordFile", set_password_file, NULL, RSRC_CONF,
+                  "File with the SMTP AUTH password, readable by its owner only"),
+    AP_INIT_TAKE1("NatommMailGiveUp", set_duration, OFF(mail_give_up), RSRC_CONF,
+                  "Age after which undelivered mail is no longer retried"),
     AP_INIT_TAKE1("NatommMailTemplates", set_templates, NULL, RSRC_CONF,
                   "Folder of mail templates (en/, fr/)"),
     AP_INIT_TAKE1("NatommLoginPage", set_login_page, NULL, RSRC_CONF | OR_AUTHCFG,
@@ -517,14 +531,40 @@ static void scan(const ap_directive_t *d, conf_usage *u)
     }
 }
 
+/* Read while httpd is still root: the file may be readable by root only. */
+static int read_password_files(apr_pool_t *p, server_rec *s)
+{
+    for (; s; s = s->next) {
+        natomm_server_conf *c = ap_get_module_config(s->module_config,
+                                                     &natomm_module);
+        const char *err;
+        if (!c->mail_password_file)
+            continue;
+        if (!c->smtp) {
+            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_CRIT, 0, NULL,
+                         "NATOMM: NatommMailPasswordFile needs an smtp:// or "
+                         "smtps:// NatommMailTransport");
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        if ((err = natomm_smtp_password_file(p, c->mail_password_file, c->smtp))) {
+            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_CRIT, 0, NULL,
+                         "NATOMM: NatommMailPasswordFile %s", err);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+    return OK;
+}
+
 static int check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                         server_rec *s)
 {
     natomm_server_conf *c = ap_get_module_config(s->module_config, &natomm_module);
     conf_usage u = {0, 0, 0};
     const char *what;
-    (void)pconf; (void)plog; (void)ptemp;
+    (void)plog; (void)ptemp;
 
+    if (read_password_files(pconf, s) != OK)
+        return HTTP_INTERNAL_SERVER_ERROR;
     scan(ap_conftree, &u);
     if (!u.uses_gate && !u.uses_handler)
         return OK;
@@ -616,6 +656,7 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_post_config(post_config, NULL, before_watchdog, APR_HOOK_LAST);
     ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(natomm_flows_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(natomm_mail_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_authn(natomm_gate_check_authn, NULL, NULL, APR_HOOK_MIDDLE,
                         AP_AUTH_INTERNAL_PER_CONF);
 }

@@ -14,6 +14,7 @@
 #include "ap_socache.h"
 
 #include "natomm_code.h"
+#include "natomm_smtp.h"
 
 /* mod_natomm.c declares the module itself (AP_DECLARE_MODULE) */
 #ifndef NATOMM_MODULE_RECORD
@@ -23,6 +24,7 @@ APLOG_USE_MODULE(natomm);
 extern module AP_MODULE_DECLARE_DATA natomm_module;
 
 #define NATOMM_HANDLER   "natomm"
+#define NATOMM_STATUS_HANDLER "natomm-status"
 #define NATOMM_AUTHTYPE  "natomm"
 #define NATOMM_UNSET     (-1)
 
@@ -50,6 +52,9 @@ typedef struct {
     const char *mail_from;
     const char *mail_transport;     /* as configured: file:/dir, smtp://... */
     const char *mail_dir;           /* parsed from file: transports */
+    natomm_smtp_t *smtp;            /* parsed from smtp:// and smtps:// */
+    const char *mail_password_file;
+    apr_int64_t mail_give_up;       /* seconds after which mail is not retried */
     const char *mail_templates;
     const char *cookie_name;
     natomm_code_format_t code;

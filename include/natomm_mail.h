@@ -23,6 +23,11 @@ int natomm_mail_queue(natomm_db *db, request_rec *r, const char *to,
 const char *natomm_mail_transport_parse(apr_pool_t *p, natomm_server_conf *conf,
                                         const char *url);
 
+/* The "SetHandler natomm-status" handler: the outbox in one JSON line
+ * (queued, oldest_age, retrying, failed, sent_last_hour); protect it with
+ * a Require line. */
+int natomm_mail_status_handler(request_rec *r);
+
 /* Registers delivery and purging with mod_watchdog (post_config). */
 int natomm_mail_watchdog_register(apr_pool_t *p, server_rec *s);
 

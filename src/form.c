@@ -4,40 +4,7 @@
 #include "apr_lib.h"
 #include "natomm_form.h"
 #include "natomm_utf8.h"
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-/* Decodes s[0..n) into a new string; *outlen gets its length (NULs kept so
- * the caller can refuse them). NULL on a malformed escape. */
-static char *unescape(apr_pool_t *p, const char *s, size_t n, size_t *outlen)
-{
-    char *out = apr_palloc(p, n + 1);
-    size_t i, o = 0;
-
-    for (i = 0; i < n; i++) {
-        if (s[i] == '+') {
-            out[o++] = ' ';
-        }
-        else if (s[i] == '%') {
-            if (i + 2 >= n || hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0)
-                return NULL;
-            out[o++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
-            i += 2;
-        }
-        else {
-            out[o++] = s[i];
-        }
-    }
-    out[o] = '\0';
-    *outlen = o;
-    return out;
-}
+#include "natomm_percent.h"
 
 const char *natomm_form_parse(apr_pool_t *p, const char *body, size_t len,
                               apr_table_t **fields)
@@ -54,8 +21,8 @@ const char *natomm_form_parse(apr_pool_t *p, const char *body, size_t len,
         size_t klen, vlen;
 
         if (plen > 0) {
-            char *key = unescape(p, pair, klen_raw, &klen);
-            char *val = eq ? unescape(p, eq + 1, plen - klen_raw - 1, &vlen)
+            char *key = natomm_percent_decode(p, pair, klen_raw, 1, &klen);
+            char *val = eq ? natomm_percent_decode(p, eq + 1, plen - klen_raw - 1, 1, &vlen)
                      : apr_pstrdup(p, "");
             if (!eq)
                 vlen = 0;

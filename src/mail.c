@@ -8,11 +8,16 @@
 #include "apr_file_io.h"
 #include "apr_base64.h"
 #include "apr_optional.h"
+#include "http_protocol.h"
 #include "mod_watchdog.h"
+#include <curl/curl.h>
 
 #include "natomm.h"
 #include "natomm_mail.h"
 #include "natomm_crypto.h"
+#include "natomm_http.h"
+#include "natomm_json.h"
+#include "natomm_smtp.h"
 
 #define WATCHDOG_NAME "_natomm_"
 #define DELIVERY_INTERVAL apr_time_from_sec(1)
@@ -123,13 +128,99 @@ static const char *from_domain(apr_pool_t *p, const char *from)
     return apr_pstrmemdup(p, at + 1, end - at - 1);
 }
 
+/* The bare address of "Name <addr>" (or of a bare addr). */
+static const char *from_address(apr_pool_t *p, const char *from)
+{
+    const char *lt = strrchr(from, '<');
+    if (lt)
+        return apr_pstrmemdup(p, lt + 1, strcspn(lt + 1, ">"));
+    return from;
+}
+
+/* Text as HTML: escaped, http(s) URLs as links, newlines as <br>. */
+static const char *html_text(apr_pool_t *p, const char *text)
+{
+    apr_array_header_t *out = apr_array_make(p, 8, sizeof(const char *));
+    const char *s = text;
+
+    while (*s) {
+        const char *url = strstr(s, "http://"), *tls = strstr(s, "https://");
+        size_t n;
+        if (tls && (!url || tls < url))
+            url = tls;
+        if (!url) {
+            APR_ARRAY_PUSH(out, const char *) = ap_escape_html(p, s);
+            break;
+        }
+        n = strcspn(url, " \r\n<>\"");
+        APR_ARRAY_PUSH(out, const char *) =
+            ap_escape_html(p, apr_pstrmemdup(p, s, url - s));
+        APR_ARRAY_PUSH(out, const char *) = apr_pstrcat(p, "<a href=\"",
+            ap_escape_html(p, apr_pstrmemdup(p, url, n)), "\">",
+            ap_escape_html(p, apr_pstrmemdup(p, url, n)), "</a>", NULL);
+        s = url + n;
+    }
+    return apr_array_pstrcat(p, out, 0);
+}
+
+/* The HTML alternative: one <p> per paragraph of the text; the code (a
+ * paragraph of capitals, digits and dashes) stands out. */
+/* Newlines as <br>, for a paragraph whose lines were broken on purpose. */
+static char *html_breaks(apr_pool_t *p, const char *s)
+{
+    apr_array_header_t *out = apr_array_make(p, 4, sizeof(const char *));
+    const char *nl;
+
+    while ((nl = strchr(s, '\n')) != NULL) {
+        APR_ARRAY_PUSH(out, const char *) = apr_pstrmemdup(p, s, nl - s);
+        APR_ARRAY_PUSH(out, const char *) = "<br>\r\n";
+        s = nl + 1;
+    }
+    APR_ARRAY_PUSH(out, const char *) = s;
+    return apr_array_pstrcat(p, out, 0);
+}
+
+static const char *html_body(apr_pool_t *p, const char *subject, const char *body)
+{
+    apr_array_header_t *out = apr_array_make(p, 16, sizeof(const char *));
+    char *copy = apr_pstrdup(p, body), *para;
+
+    APR_ARRAY_PUSH(out, const char *) = apr_pstrcat(p,
+        "<!doctype html>\r\n<html><head><meta charset=\"utf-8\"><title>",
+        ap_escape_html(p, subject), "</title></head>\r\n<body>\r\n", NULL);
+    while ((para = copy) != NULL && *para) {
+        char *end = strstr(para, "\n\n");
+        copy = end ? end + 2 : NULL;
+        if (end)
+            *end = '\0';
+        while (*para == '\n')
+            para++;
+        if (!*para)
+            continue;
+        if (strspn(para, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") == strlen(para))
+            APR_ARRAY_PUSH(out, const char *) = apr_pstrcat(p,
+                "<p style=\"font-size:1.6em;letter-spacing:.12em\"><strong>",
+                ap_escape_html(p, para), "</strong></p>\r\n", NULL);
+        else
+            APR_ARRAY_PUSH(out, const char *) = apr_pstrcat(p, "<p>",
+                html_breaks(p, html_text(p, para)), "</p>\r\n", NULL);
+    }
+    APR_ARRAY_PUSH(out, const char *) = "</body></html>\r\n";
+    return apr_array_pstrcat(p, out, 0);
+}
+
 static char *build_message(request_rec *r, const natomm_server_conf *conf,
                            const char *to, const char *subject, const char *body,
                            const char *headers)
 {
     apr_pool_t *p = r->pool;
     const char *id = natomm_token(p);
+    const char *boundary = apr_pstrcat(p, "=_natomm_", natomm_token(p), NULL);
+    char *text = apr_pstrdup(p, body), *c;
 
+    for (c = text; *c; c++)         /* templates may carry CRs */
+        if (*c == '\r')
+            *c = ' ';
     return apr_pstrcat(p,
         "From: ", conf->mail_from, "\r\n",
         "To: <", to, ">\r\n",
@@ -137,11 +228,19 @@ static char *build_message(request_rec *r, const natomm_server_conf *conf,
         "Date: ", rfc5322_date(p, apr_time_now()), "\r\n",
         "Message-ID: <", id, "@", from_domain(p, conf->mail_from), ">\r\n",
         "MIME-Version: 1.0\r\n",
-        "Content-Type: text/plain; charset=utf-8\r\n",
-        "Content-Transfer-Encoding: 8bit\r\n",
         "Auto-Submitted: auto-generated\r\n",
         headers ? headers : "",
-        "\r\n", crlf(p, body), NULL);
+        "Content-Type: multipart/alternative; boundary=\"", boundary, "\"\r\n",
+        "\r\n",
+        "--", boundary, "\r\n",
+        "Content-Type: text/plain; charset=utf-8\r\n",
+        "Content-Transfer-Encoding: 8bit\r\n\r\n",
+        crlf(p, text), "\r\n",
+        "--", boundary, "\r\n",
+        "Content-Type: text/html; charset=utf-8\r\n",
+        "Content-Transfer-Encoding: 8bit\r\n\r\n",
+        html_body(p, subject, text),
+        "--", boundary, "--\r\n", NULL);
 }
 
 int natomm_mail_queue(natomm_db *db, request_rec *r, const char *to,
@@ -190,10 +289,15 @@ const char *natomm_mail_transport_parse(apr_pool_t *p, natomm_server_conf *conf,
         if (*dir != '/')
             return "NatommMailTransport file: needs an absolute folder, as file:/var/spool/natomm";
         conf->mail_dir = apr_pstrdup(p, dir);
+        conf->smtp = NULL;
     }
     else {
-        return "NatommMailTransport must be file:/folder (smtp:// and smtps:// "
-               "are not available in this build)";
+        natomm_smtp_t *smtp = apr_pcalloc(p, sizeof(*smtp));
+        const char *err = natomm_smtp_parse(p, url, smtp);
+        if (err)
+            return apr_pstrcat(p, "NatommMailTransport: ", err, NULL);
+        conf->smtp = smtp;
+        conf->mail_dir = NULL;
     }
     conf->mail_transport = url;
     return NULL;
@@ -240,18 +344,38 @@ static apr_int64_t backoff(int attempts)
     return d > 3600 ? 3600 : d;
 }
 
+/* A message that will never go: kept, marked failed, counted in the status. */
+static void give_up(natomm_db *db, server_rec *s, apr_pool_t *p, const char *id,
+                    const char *owner, const char *why)
+{
+    ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
+                 "NATOMM: mail %s given up: %s", id, why);
+    natomm_db_exec(db, "natomm_outbox_failed", (const char *[]){
+        natomm_db_num(p, natomm_now()), why, id, owner});
+}
+
 static void deliver_one(natomm_db *db, server_rec *s, apr_pool_t *p,
                         const natomm_server_conf *conf, const char **row,
                         const char *owner)
 {
     apr_int64_t now = natomm_now();
     const char *err;
+    int permanent = 0;
 
     if (natomm_db_exec(db, "natomm_outbox_claim", (const char *[]){
             natomm_db_num(p, now + LEASE_SECONDS), owner, row[0],
             natomm_db_num(p, now)}) != 1)
         return;                  /* another process holds it */
-    err = deliver_file(p, conf, row[0], row[4], row[2]);
+    if (apr_atoi64(row[4]) < now - conf->mail_give_up) {
+        give_up(db, s, p, row[0], owner, "too old: no longer retried");
+        return;
+    }
+    if (conf->smtp)
+        err = natomm_smtp_send(p, conf->smtp, from_address(p, conf->mail_from),
+                               from_domain(p, conf->mail_from), row[1], row[2],
+                               &permanent);
+    else
+        err = deliver_file(p, conf, row[0], row[4], row[2]);
     if (!err) {
         natomm_db_exec(db, "natomm_outbox_sent", (const char *[]){
             natomm_db_num(p, natomm_now()), row[0], owner});
@@ -259,11 +383,71 @@ static void deliver_one(natomm_db *db, server_rec *s, apr_pool_t *p,
                      "NATOMM: mail %s delivered", row[0]);
         return;
     }
+    if (permanent) {
+        give_up(db, s, p, row[0], owner, err);
+        return;
+    }
     ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
-                 "NATOMM: mail %s not delivered (attempt %d): %s", row[0],
-                 atoi(row[3]) + 1, err);
+                 "NATOMM: mail %s not delivered (attempt %d), will retry: %s",
+                 row[0], atoi(row[3]) + 1, err);
     natomm_db_exec(db, "natomm_outbox_retry", (const char *[]){
         natomm_db_num(p, now + backoff(atoi(row[3]))), err, row[0], owner});
+}
+
+typedef struct {
+    apr_int64_t queued, oldest_age, failed, sent_last_hour, retrying;
+} queue_stats_t;
+
+static int queue_stats(natomm_db *db, apr_pool_t *p, queue_stats_t *st)
+{
+    const char *c[5];
+    apr_int64_t now = natomm_now();
+
+    if (natomm_db_row(db, "natomm_outbox_stats", (const char *[]){
+            natomm_db_num(p, now - 3600)}, c, 5) < 0)
+        return -1;
+    st->queued = c[0] ? apr_atoi64(c[0]) : 0;
+    st->oldest_age = c[1] ? now - apr_atoi64(c[1]) : 0;
+    st->failed = c[2] ? apr_atoi64(c[2]) : 0;
+    st->sent_last_hour = c[3] ? apr_atoi64(c[3]) : 0;
+    st->retrying = c[4] ? apr_atoi64(c[4]) : 0;
+    return 0;
+}
+
+static void log_stats(natomm_db *db, server_rec *s, apr_pool_t *p)
+{
+    queue_stats_t st;
+    if (queue_stats(db, p, &st) == 0)
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s,
+                     "NATOMM: mail queue: %" APR_INT64_T_FMT " queued (oldest %"
+                     APR_INT64_T_FMT " s, %" APR_INT64_T_FMT " retrying), %"
+                     APR_INT64_T_FMT " failed", st.queued, st.oldest_age,
+                     st.retrying, st.failed);
+}
+
+int natomm_mail_status_handler(request_rec *r)
+{
+    natomm_json *j;
+    queue_stats_t st;
+    natomm_db *db;
+
+    if (!r->handler || strcmp(r->handler, NATOMM_STATUS_HANDLER))
+        return DECLINED;
+    if (r->method_number != M_GET) {
+        apr_table_setn(r->headers_out, "Allow", "GET, HEAD");
+        return natomm_send_error(r, HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
+                                 "Use GET for this address.");
+    }
+    if (!(db = natomm_db_acquire(r)) || queue_stats(db, r->pool, &st) < 0)
+        return natomm_send_error(r, HTTP_SERVICE_UNAVAILABLE, "storage_unavailable",
+                                 "The account database cannot be reached.");
+    j = natomm_json_object(r->pool);
+    natomm_json_int(j, "queued", st.queued);
+    natomm_json_int(j, "oldest_age", st.oldest_age);
+    natomm_json_int(j, "retrying", st.retrying);
+    natomm_json_int(j, "failed", st.failed);
+    natomm_json_int(j, "sent_last_hour", st.sent_last_hour);
+    return natomm_send_json(r, HTTP_OK, natomm_json_finish(j));
 }
 
 static apr_status_t watchdog_tick(int state, void *data, apr_pool_t *p)
@@ -272,15 +456,21 @@ static apr_status_t watchdog_tick(int state, void *data, apr_pool_t *p)
     natomm_server_conf *conf = ap_get_module_config(s->module_config,
                                                     &natomm_module);
     static apr_int64_t last_purge;
+    static int reported;
     apr_array_header_t *due;
     natomm_db *db;
     const char *owner;
 
+    /* at STARTING mod_dbd may not be set up in this child yet */
     if (state != AP_WATCHDOG_STATE_RUNNING || !conf->mail_transport)
         return APR_SUCCESS;
     db = natomm_db_open(p, s);
     if (!db)
         return APR_SUCCESS;      /* logged; tried again next tick */
+    if (!reported) {
+        reported = 1;
+        log_stats(db, s, p);
+    }
     owner = natomm_random_id(p);
     if (natomm_db_rows(db, "natomm_outbox_due", (const char *[]){
             natomm_db_num(p, natomm_now()), natomm_db_num(p, natomm_now())},
@@ -302,6 +492,8 @@ int natomm_mail_watchdog_register(apr_pool_t *p, server_rec *s)
     ap_watchdog_t *wd;
     apr_status_t rv;
 
+    /* before any thread exists: libcurl's global set-up is not thread-safe */
+    curl_global_init(CURL_GLOBAL_DEFAULT);
     wd_get_instance = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_get_instance);
     wd_register_callback = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_register_callback);
     if (!wd_get_instance || !wd_register_callback) {

@@ -9,14 +9,7 @@
 #include "apr_strings.h"
 #include "apr_lib.h"
 #include "natomm_redirect.h"
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
+#include "natomm_percent.h"
 
 /* One round of percent-decoding; returns whether anything was decoded. */
 static int decode_once(char *s)
@@ -25,8 +18,8 @@ static int decode_once(char *s)
     int changed = 0;
 
     while (*in) {
-        if (in[0] == '%' && hexval(in[1]) >= 0 && hexval(in[2]) >= 0) {
-            *out++ = (char)(hexval(in[1]) * 16 + hexval(in[2]));
+        if (in[0] == '%' && natomm_hex_digit(in[1]) >= 0 && natomm_hex_digit(in[2]) >= 0) {
+            *out++ = (char)(natomm_hex_digit(in[1]) * 16 + natomm_hex_digit(in[2]));
             in += 3;
             changed = 1;
         }

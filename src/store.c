@@ -19,7 +19,7 @@
 #include "natomm_store.h"
 #include "natomm_crypto.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 /* marks a connection whose statements are prepared */
 #define READY_LABEL "natomm__ready"
 
@@ -122,7 +122,8 @@ static const statement_t statements[] = {
      " next_attempt_at) VALUES (%lld, %s, %s, %lld, %lld)"},
     {"natomm_outbox_due",
      "SELECT id, recipient, message, attempts, created_at FROM natomm_outbox"
-     " WHERE sent_at IS NULL AND next_attempt_at <= %lld AND lease_until < %lld"
+     " WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= %lld"
+     " AND lease_until < %lld"
      " ORDER BY next_attempt_at LIMIT 20"},
     {"natomm_outbox_claim",
      "UPDATE natomm_outbox SET lease_until = %lld, lease_owner = %s"
@@ -133,6 +134,16 @@ static const statement_t statements[] = {
     {"natomm_outbox_retry",
      "UPDATE natomm_outbox SET attempts = attempts + 1, next_attempt_at = %lld,"
      " lease_until = 0, last_error = %s WHERE id = %lld AND lease_owner = %s"},
+    {"natomm_outbox_failed",
+     "UPDATE natomm_outbox SET failed_at = %lld, lease_until = 0, last_error = %s"
+     " WHERE id = %lld AND lease_owner = %s"},
+    {"natomm_outbox_stats",
+     "SELECT SUM(CASE WHEN sent_at IS NULL AND failed_at IS NULL THEN 1 ELSE 0 END),"
+     " MIN(CASE WHEN sent_at IS NULL AND failed_at IS NULL THEN created_at END),"
+     " SUM(CASE WHEN failed_at IS NOT NULL THEN 1 ELSE 0 END),"
+     " SUM(CASE WHEN sent_at > %lld THEN 1 ELSE 0 END),"
+     " SUM(CASE WHEN sent_at IS NULL AND failed_at IS NULL AND attempts > 0"
+     " THEN 1 ELSE 0 END) FROM natomm_outbox"},
     {"natomm_purge_codes",
      "DELETE FROM natomm_code WHERE expires_at < %lld"},
     {"natomm_purge_sessions",
@@ -145,7 +156,8 @@ static const statement_t statements[] = {
     {"natomm_purge_unverified",
      "DELETE FROM natomm_account WHERE verified_at IS NULL AND created_at < %lld"},
     {"natomm_purge_outbox",
-     "DELETE FROM natomm_outbox WHERE sent_at IS NOT NULL AND sent_at < %lld"},
+     "DELETE FROM natomm_outbox WHERE (sent_at IS NOT NULL AND sent_at < %lld)"
+     " OR (failed_at IS NOT NULL AND failed_at < %lld)"},
     {NULL, NULL}
 };
 
@@ -212,7 +224,13 @@ static const char *const schema_v1[] = {
     NULL
 };
 
-static const char *const *const migrations[SCHEMA_VERSION] = { schema_v1 };
+/* Version 2: mail that failed for good is kept, marked, not retried. */
+static const char *const schema_v2[] = {
+    "ALTER TABLE natomm_outbox ADD COLUMN failed_at BIGINT",
+    NULL
+};
+
+static const char *const *const migrations[SCHEMA_VERSION] = { schema_v1, schema_v2 };
 
 static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *dbd_acquire;
 static APR_OPTIONAL_FN_TYPE(ap_dbd_open) *dbd_open;
@@ -597,7 +615,7 @@ const char *natomm_db_code_key(natomm_db *db)
 void natomm_db_purge(natomm_db *db, apr_int64_t unverified_lifetime)
 {
     apr_int64_t now = natomm_now();
-    const char *n = natomm_db_num(db->pool, now);
+    const char *n = natomm_db_num(db->pool, now), *week;
 
     natomm_db_exec(db, "natomm_purge_codes", (const char *[]){n});
     natomm_db_exec(db, "natomm_purge_sessions", (const char *[]){n, n});
@@ -607,6 +625,6 @@ void natomm_db_purge(natomm_db *db, apr_int64_t unverified_lifetime)
                    (const char *[]){natomm_db_num(db->pool, now - 86400)});
     natomm_db_exec(db, "natomm_purge_unverified", (const char *[]){
         natomm_db_num(db->pool, now - unverified_lifetime)});
-    natomm_db_exec(db, "natomm_purge_outbox",
-                   (const char *[]){natomm_db_num(db->pool, now - 7 * 86400)});
+    week = natomm_db_num(db->pool, now - 7 * 86400);
+    natomm_db_exec(db, "natomm_purge_outbox", (const char *[]){week, week});
 }

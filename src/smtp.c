@@ -1,0 +1,173 @@
+/* SMTP delivery through libcurl (see natomm_smtp.h). */
+#include <string.h>
+#include <sys/stat.h>
+#include <curl/curl.h>
+#include "apr_strings.h"
+#include "apr_file_io.h"
+#include "apr_lib.h"
+#include "natomm_smtp.h"
+#include "natomm_percent.h"
+
+static char *url_decode(apr_pool_t *p, const char *s, size_t n)
+{
+    return natomm_percent_decode(p, s, n, 0, NULL);
+}
+
+static const char *parse_query(apr_pool_t *p, char *query, natomm_smtp_t *out)
+{
+    char *last, *item;
+
+    for (item = apr_strtok(query, "&", &last); item;
+         item = apr_strtok(NULL, "&", &last)) {
+        if (!strcmp(item, "starttls") || !strcmp(item, "starttls=required"))
+            out->tls = NATOMM_TLS_REQUIRED;
+        else if (!strcmp(item, "starttls=try"))
+            out->tls = NATOMM_TLS_TRY;
+        else if (!strncmp(item, "cafile=", 7) && item[7] == '/')
+            out->cafile = url_decode(p, item + 7, strlen(item + 7));
+        else
+            return apr_psprintf(p, "unknown option '%s' (use starttls, "
+                                "starttls=try or cafile=/path)", item);
+    }
+    return NULL;
+}
+
+const char *natomm_smtp_parse(apr_pool_t *p, const char *url, natomm_smtp_t *out)
+{
+    const char *rest, *at, *hostport;
+    char *query;
+    size_t hlen;
+
+    memset(out, 0, sizeof(*out));
+    if (!strncasecmp(url, "smtps://", 8)) {
+        out->tls = NATOMM_TLS_IMPLICIT;
+        rest = url + 8;
+    }
+    else if (!strncasecmp(url, "smtp://", 7)) {
+        rest = url + 7;
+    }
+    else {
+        return "must start with smtp://, smtps:// or file:";
+    }
+    hlen = strcspn(rest, "/?");
+    at = memchr(rest, '@', hlen);
+    hostport = at ? at + 1 : rest;
+    if (at) {
+        const char *colon = memchr(rest, ':', at - rest);
+        out->user = url_decode(p, rest, colon ? (size_t)(colon - rest)
+                                              : (size_t)(at - rest));
+        if (colon)
+            out->password = url_decode(p, colon + 1, at - colon - 1);
+        if (!out->user || !*out->user || (colon && !out->password))
+            return "the user or password part of the URL is malformed";
+    }
+    hlen = strcspn(hostport, "/?");
+    if (hlen == 0 || hostport[strspn(hostport, "abcdefghijklmnopqrstuvwxyz"
+               "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]")] != hostport[hlen])
+        return "the host part of the URL is malformed";
+    out->url = apr_pstrcat(p, out->tls == NATOMM_TLS_IMPLICIT ? "smtps://" : "smtp://",
+                           apr_pstrmemdup(p, hostport, hlen), NULL);
+    query = strchr(hostport, '?') ? apr_pstrdup(p, strchr(hostport, '?') + 1) : NULL;
+    if (query) {
+        if (out->tls == NATOMM_TLS_IMPLICIT && strstr(query, "starttls"))
+            return "smtps:// is TLS from the start; starttls applies to smtp://";
+        return parse_query(p, query, out);
+    }
+    return NULL;
+}
+
+const char *natomm_smtp_password_file(apr_pool_t *p, const char *path,
+                                      natomm_smtp_t *smtp)
+{
+    struct stat st;
+    apr_file_t *f;
+    char buf[512];
+    apr_size_t n = sizeof(buf) - 1;
+
+    if (stat(path, &st) != 0)
+        return apr_pstrcat(p, path, " cannot be read", NULL);
+    if (st.st_mode & (S_IRWXG | S_IRWXO))
+        return apr_pstrcat(p, path, " must be readable by its owner only "
+                           "(chmod 600)", NULL);
+    if (apr_file_open(&f, path, APR_FOPEN_READ, APR_OS_DEFAULT, p) != APR_SUCCESS)
+        return apr_pstrcat(p, path, " cannot be read", NULL);
+    if (apr_file_read(f, buf, &n) != APR_SUCCESS)
+        n = 0;
+    apr_file_close(f);
+    buf[n] = '\0';
+    buf[strcspn(buf, "\r\n")] = '\0';
+    if (!*buf)
+        return apr_pstrcat(p, path, " is empty", NULL);
+    smtp->password = apr_pstrdup(p, buf);
+    memset(buf, 0, sizeof(buf));
+    return NULL;
+}
+
+typedef struct {
+    const char *data;
+    size_t len, pos;
+} reader_t;
+
+static size_t read_message(char *buf, size_t size, size_t nitems, void *userp)
+{
+    reader_t *rd = userp;
+    size_t room = size * nitems, left = rd->len - rd->pos;
+    size_t n = left < room ? left : room;
+
+    memcpy(buf, rd->data + rd->pos, n);
+    rd->pos += n;
+    return n;
+}
+
+static void set_tls(CURL *h, const natomm_smtp_t *t)
+{
+    if (t->tls == NATOMM_TLS_REQUIRED)
+        curl_easy_setopt(h, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+    else if (t->tls == NATOMM_TLS_TRY)
+        curl_easy_setopt(h, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);
+    if (t->cafile)
+        curl_easy_setopt(h, CURLOPT_CAINFO, t->cafile);
+}
+
+const char *natomm_smtp_send(apr_pool_t *p, const natomm_smtp_t *t,
+                             const char *from, const char *helo,
+                             const char *rcpt, const char *message,
+                             int *permanent)
+{
+    CURL *h = curl_easy_init();
+    struct curl_slist *rcpts;
+    reader_t rd = {message, strlen(message), 0};
+    char err[CURL_ERROR_SIZE] = "";
+    long code = 0;
+    CURLcode rc;
+
+    *permanent = 0;
+    if (!h)
+        return "cannot start libcurl";
+    rcpts = curl_slist_append(NULL, apr_pstrcat(p, "<", rcpt, ">", NULL));
+    curl_easy_setopt(h, CURLOPT_URL, apr_pstrcat(p, t->url, "/", helo, NULL));
+    if (t->user) {
+        curl_easy_setopt(h, CURLOPT_USERNAME, t->user);
+        curl_easy_setopt(h, CURLOPT_PASSWORD, t->password ? t->password : "");
+    }
+    set_tls(h, t);
+    curl_easy_setopt(h, CURLOPT_MAIL_FROM, apr_pstrcat(p, "<", from, ">", NULL));
+    curl_easy_setopt(h, CURLOPT_MAIL_RCPT, rcpts);
+    curl_easy_setopt(h, CURLOPT_READFUNCTION, read_message);
+    curl_easy_setopt(h, CURLOPT_READDATA, &rd);
+    curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, 60L);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, err);
+    rc = curl_easy_perform(h);
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+    curl_slist_free_all(rcpts);
+    curl_easy_cleanup(h);
+    if (rc == CURLE_OK)
+        return NULL;
+    /* a 5xx answer is final; anything else (4xx, network, TLS) is tried again */
+    *permanent = code >= 500 && code < 600;
+    return apr_psprintf(p, "%s (SMTP %ld): %s", curl_easy_strerror(rc), code,
+                        *err ? err : "-");
+}
