@@ -268,6 +268,18 @@ const char *natomm_db_num(apr_pool_t *p, apr_int64_t n)
     return apr_psprintf(p, "%" APR_INT64_T_FMT, n);
 }
 
+/* Column i of a row, or NULL for SQL NULL. apr_dbd_get_entry cannot say:
+ * the pgsql driver returns "" for NULL. */
+static const char *entry(natomm_db *db, apr_dbd_row_t *row, int i)
+{
+    char *v = NULL;
+
+    if (apr_dbd_datum_get(db->dbd->driver, row, i, APR_DBD_TYPE_STRING, &v)
+        != APR_SUCCESS || !v)
+        return NULL;
+    return apr_pstrdup(db->pool, v);
+}
+
 /* A plain query whose rows are read and dropped; -1 on error. */
 static int raw_select(natomm_db *db, const char *sql, const char **first)
 {
@@ -279,10 +291,8 @@ static int raw_select(natomm_db *db, const char *sql, const char **first)
         return -1;
     /* drain every row: PostgreSQL's async mode requires it */
     while (apr_dbd_get_row(db->dbd->driver, db->pool, res, &row, -1) == 0) {
-        if (!got && first) {
-            const char *v = apr_dbd_get_entry(db->dbd->driver, row, 0);
-            *first = v ? apr_pstrdup(db->pool, v) : NULL;
-        }
+        if (!got && first)
+            *first = entry(db, row, 0);
         got = 1;
     }
     return got;
@@ -585,10 +595,8 @@ int natomm_db_rows(natomm_db *db, const char *label, const char **args,
     while (apr_dbd_get_row(db->dbd->driver, db->pool, res, &row, -1) == 0) {
         const char **cols = apr_pcalloc(db->pool, ncols * sizeof(*cols));
         int i;
-        for (i = 0; i < ncols; i++) {
-            const char *v = apr_dbd_get_entry(db->dbd->driver, row, i);
-            cols[i] = v ? apr_pstrdup(db->pool, v) : NULL;
-        }
+        for (i = 0; i < ncols; i++)
+            cols[i] = entry(db, row, i);
         APR_ARRAY_PUSH(*rows, const char **) = cols;
     }
     return (*rows)->nelts;

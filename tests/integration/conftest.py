@@ -39,7 +39,7 @@ def pytest_runtest_makereport(item, call):
                 continue
             seen.add(s.root)
             s.keep = True
-            tail = s.read_error_log()[-4000:]
+            tail = "\n".join(s.read_error_log().splitlines()[-25:])
             rep.sections.append(("natomm %s (%s) error_log tail" % (s.name, s.root), tail))
 
 

@@ -43,7 +43,7 @@ GOOD_PASSWORD = "Kx7#mQ2!vR9@pL"
 OTHER_PASSWORD = "Wq4$zJ8%tN3^hB"
 
 CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"
-CODE_RE = re.compile(r"^[ \t]*([%s]{4}-[%s]{4})[ \t]*$" % (CODE_ALPHABET, CODE_ALPHABET),
+CODE_RE = re.compile(r"^[ \t]*([%s]{4}-[%s]{4})[ \t\r]*$" % (CODE_ALPHABET, CODE_ALPHABET),
                      re.MULTILINE)
 JSON_CT = "application/json; charset=utf-8"
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
@@ -311,7 +311,13 @@ def extract_code(msg, digits=None):
     """The verification code standing alone on its own line of the text body."""
     text = mail_text(msg)
     if digits:
-        m = re.search(r"^[ \t]*(\d{%d})[ \t]*$" % digits, text, re.MULTILINE)
+        # N digits, possibly shown in groups ("325-118", "325 118")
+        for m in re.finditer(r"^[ \t]*(\d[\d -]*\d)[ \t\r]*$", text, re.MULTILINE):
+            if len(re.sub(r"[ -]", "", m.group(1))) == digits:
+                remember_secret(m.group(1))
+                remember_secret(re.sub(r"[ -]", "", m.group(1)))
+                return m.group(1)
+        return None
     else:
         m = CODE_RE.search(text)
     if not m:
@@ -700,8 +706,8 @@ def allow_methods(r):
 
 def assert_session_cookie(r):
     """SPEC section 8: HttpOnly; SameSite=Lax; Path=/ (Secure + __Host- only over HTTPS)."""
-    cookies = [c for c in ne.set_cookies(r) if c[1]]
-    assert len(cookies) == 1, ne.set_cookie_headers(r)
+    cookies = [c for c in set_cookies(r) if c[1]]
+    assert len(cookies) == 1, set_cookie_headers(r)
     name, value, attrs = cookies[0]
     assert "httponly" in attrs, attrs
     assert str(attrs.get("samesite", "")).lower() == "lax", attrs

@@ -33,7 +33,8 @@ def assert_not_authenticated(r, head=False):
 def test_browser_navigation_redirects_to_login(server, client):
     r = client.get(VIDEO, headers={"Accept": BROWSER_ACCEPT})
     assert_login_redirect(server, r, VIDEO)
-    assert urllib.parse.urlsplit(r.headers["Location"]).query == "return=%2Fvideos%2Fsample.mp4"
+    # percent-encoded; hex case is not significant (RFC 3986 section 2.1)
+    assert urllib.parse.urlsplit(r.headers["Location"]).query.lower() == "return=%2fvideos%2fsample.mp4"
 
 
 def test_redirect_keeps_query(server, client):

@@ -65,6 +65,19 @@ def test_chunked_body_over_limit(client):
     expect_error(r, 413, "payload_too_large")
 
 
+@pytest.fixture(scope="module")
+def small_body_server(module_server_factory):
+    return module_server_factory("NatommRequestBodyLimit 1024\n", name="smallbody")
+
+
+def test_configured_body_limit(small_body_server):
+    c = small_body_server.client()
+    ok = "email=%s&password=%s" % (unique_email(), ne.urllib.parse.quote_plus(GOOD_PASSWORD))
+    assert expect_json(c.post("/account/register", ok), 202)["status"] == "code_sent"
+    body = "email=%s&password=x&pad=%s" % (unique_email(), "a" * 1100)
+    expect_error(c.post("/account/register", body), 413, "payload_too_large")
+
+
 @pytest.mark.parametrize("ctype,body", [
     ("application/json", '{"email":"j@example.org","password":"Kx7#mQ2!vR9@pL"}'),
     ("text/plain", "email=j@example.org&password=x"),
