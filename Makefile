@@ -46,6 +46,10 @@ test: deps all
 	@$(MAKE) -s lint
 	$(PYTHON) -m pytest -q tests/integration
 
+fuzz:
+	$(MAKE) -C tests/fuzz run
+
 clean:
 	rm -rf .libs *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o src/.libs
 	@$(MAKE) -s -C tests/unit clean
+	@$(MAKE) -s -C tests/fuzz clean

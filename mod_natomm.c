@@ -15,6 +15,7 @@
 #include "http_log.h"
 #include "http_request.h"
 #include "ap_provider.h"
+#include "ap_socache.h"
 #include "apr_strings.h"
 #include "apr_optional.h"
 #include "apr_dbd.h"
@@ -361,6 +362,9 @@ static const char *parse_rate(cmd_parms *cmd, const char *arg, natomm_limit_t *l
         return err;
     if ((err = natomm_duration_parse(slash + 1, &lim->window)))
         return fail(cmd, apr_pstrcat(cmd->pool, "'", slash + 1, "' ", err, NULL));
+    /* throttle events are purged after a day */
+    if (lim->window > 86400)
+        return fail(cmd, "a window may be at most 1d");
     lim->limit = n;
     return NULL;
 }
@@ -555,6 +559,28 @@ static int read_password_files(apr_pool_t *p, server_rec *s)
     return OK;
 }
 
+/* An unknown socache provider must stop configtest, not only the start. */
+static int check_cache(server_rec *s)
+{
+    natomm_server_conf *c = ap_get_module_config(s->module_config, &natomm_module);
+    const char *spec = c->cache_spec, *colon;
+    char name[64];
+
+    if (!spec || !strcasecmp(spec, "none"))
+        return OK;
+    colon = strchr(spec, ':');
+    apr_cpystrn(name, spec, colon && (size_t)(colon - spec) < sizeof(name)
+                ? (apr_size_t)(colon - spec) + 1 : sizeof(name));
+    if (!ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name,
+                            AP_SOCACHE_PROVIDER_VERSION)) {
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_CRIT, 0, NULL,
+                     "NATOMM: NatommSessionCache %s: no such socache provider "
+                     "(LoadModule socache_%s_module?)", spec, name);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return OK;
+}
+
 static int check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                         server_rec *s)
 {
@@ -563,7 +589,7 @@ static int check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     const char *what;
     (void)plog; (void)ptemp;
 
-    if (read_password_files(pconf, s) != OK)
+    if (read_password_files(pconf, s) != OK || check_cache(s) != OK)
         return HTTP_INTERNAL_SERVER_ERROR;
     scan(ap_conftree, &u);
     if (!u.uses_gate && !u.uses_handler)

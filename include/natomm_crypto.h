@@ -11,6 +11,13 @@
 int natomm_random(unsigned char *buf, size_t n);
 /* A random token as unpadded base64url (43 characters), or NULL. */
 char *natomm_token(apr_pool_t *p);
+/* Unpadded base64url of n bytes. */
+char *natomm_b64url(apr_pool_t *p, const unsigned char *raw, size_t n);
+/* Decodes unpadded base64url into out (at most max bytes): the byte
+ * count, or -1 for a character outside the alphabet or too long a value. */
+int natomm_b64url_decode(const char *s, unsigned char *out, size_t max);
+/* Raw HMAC-SHA256(key, msg); non-zero on success. */
+int natomm_hmac(const char *key, const char *msg, unsigned char out[32]);
 /* A random positive 63-bit identifier as decimal text, or NULL. */
 char *natomm_random_id(apr_pool_t *p);
 /* Lower-case hex SHA-256 of s. */

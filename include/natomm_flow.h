@@ -26,7 +26,8 @@ enum { A_ID, A_EMAIL, A_HASH, A_VERIFIED, A_NAME, A_LANG, A_NEWS, A_FAILS,
        A_LOCKED, A_NCOLS };
 
 /* columns of natomm_acct_by_id */
-enum { I_EMAIL, I_NAME, I_NEWS, I_VERIFIED, I_LANG, I_HASH, I_TOKEN, I_NCOLS };
+enum { I_EMAIL, I_NAME, I_NEWS, I_VERIFIED, I_LANG, I_HASH, I_FAILS, I_LOCKED,
+       I_NCOLS };
 
 typedef enum {
     NATOMM_CODE_OK, NATOMM_CODE_WRONG, NATOMM_CODE_EXPIRED, NATOMM_CODE_ERROR
@@ -63,13 +64,28 @@ int natomm_flow_begin_account(natomm_ctx *c, const char *key, const char **acct)
 /* codes */
 apr_int64_t natomm_flow_code_ttl(natomm_ctx *c, const char *purpose);
 natomm_limit_t natomm_flow_resend_limit(natomm_ctx *c);
+/* A new code that voids the older ones, mailed in the caller's
+ * transaction. payload rides with the code: for a registration, the hash of
+ * the password that registration chose, applied when that code is entered. */
 int natomm_flow_issue_code(natomm_ctx *c, const char *account, const char *purpose,
-                           const char *email, const char *lang);
+                           const char *email, const char *lang, const char *payload);
+/* Checks typed against the account's newest code for purpose (acct NULL:
+ * no code, but the same answers). A wrong try uses one attempt; *left gets
+ * what remains; on success *payload (if asked) gets the code's payload. */
 natomm_code_result natomm_flow_check_code(natomm_ctx *c, const char **acct,
                                           const char *purpose, const char *key,
-                                          const char *typed, apr_int64_t *left);
+                                          const char *typed, apr_int64_t *left,
+                                          const char **payload);
 int natomm_flow_code_failed(natomm_ctx *c, natomm_code_result res,
                             apr_int64_t left);
+
+/* A wrong password (login, or the confirmation of a change or delete):
+ * counted for the client address and the account (fails: its count so
+ * far), which locks per NatommLockout; logs event; answers 401. */
+int natomm_flow_password_failed(natomm_ctx *c, const char *event,
+                                const char *account_id, const char *fails);
+/* Whether the client address is over its login-failures limit (answered). */
+int natomm_flow_login_limited(natomm_ctx *c);
 
 /* Counts one request of a NatommIPLimit kind for the client address;
  * answers 429 (or 503) and returns non-zero when it is over the limit. */

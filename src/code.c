@@ -14,11 +14,14 @@ const char *natomm_code_format_parse(natomm_code_format_t *fmt,
 
     if (!length || !*length || *end || n < 4 || n > NATOMM_CODE_MAX)
         return "the code length must be a number from 4 to 32";
+    /* 20 bits is the floor for an out-of-band code (ASVS 6.5.4):
+     * 5 letters of 20 give 21.6 bits, 6 digits 19.9 */
     if (!strcasecmp(kind, "letters")) {
+        if (n < 5)
+            return "letter codes need at least 5 letters";
         fmt->alphabet = NATOMM_CODE_LETTERS;
     }
     else if (!strcasecmp(kind, "digits")) {
-        /* 20 bits is the floor for an out-of-band code (ASVS 6.5.4) */
         if (n < 6)
             return "digit codes need at least 6 digits";
         fmt->alphabet = NATOMM_CODE_DIGITS;

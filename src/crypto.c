@@ -16,28 +16,59 @@ int natomm_random(unsigned char *buf, size_t n)
     return RAND_bytes(buf, (int)n) == 1;
 }
 
-char *natomm_token(apr_pool_t *p)
-{
-    static const char b64url[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    unsigned char raw[NATOMM_TOKEN_BYTES + 1];
-    char *out = apr_palloc(p, 44), *o = out;
-    int i;
+static const char b64url[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-    if (!natomm_random(raw, NATOMM_TOKEN_BYTES))
-        return NULL;
-    raw[NATOMM_TOKEN_BYTES] = 0;
-    for (i = 0; i < NATOMM_TOKEN_BYTES; i += 3) {
+char *natomm_b64url(apr_pool_t *p, const unsigned char *raw, size_t n)
+{
+    char *out = apr_palloc(p, (n * 4 + 2) / 3 + 1), *o = out;
+    size_t i;
+
+    for (i = 0; i < n; i += 3) {
         unsigned long v = ((unsigned long)raw[i] << 16)
-                        | ((unsigned long)raw[i + 1] << 8)
-                        | (i + 2 < NATOMM_TOKEN_BYTES ? raw[i + 2] : 0);
+                        | (i + 1 < n ? (unsigned long)raw[i + 1] << 8 : 0)
+                        | (i + 2 < n ? raw[i + 2] : 0);
         *o++ = b64url[(v >> 18) & 63];
         *o++ = b64url[(v >> 12) & 63];
-        *o++ = b64url[(v >> 6) & 63];
-        if (i + 2 < NATOMM_TOKEN_BYTES)
+        if (i + 1 < n)
+            *o++ = b64url[(v >> 6) & 63];
+        if (i + 2 < n)
             *o++ = b64url[v & 63];
     }
     *o = '\0';
+    return out;
+}
+
+int natomm_b64url_decode(const char *s, unsigned char *out, size_t max)
+{
+    unsigned long acc = 0;
+    int bits = 0;
+    size_t n = 0;
+
+    for (; *s; s++) {
+        const char *at = strchr(b64url, *s);
+        if (!at)
+            return -1;
+        acc = (acc << 6) | (unsigned long)(at - b64url);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (n >= max)
+                return -1;
+            out[n++] = (unsigned char)((acc >> bits) & 0xFF);
+        }
+    }
+    return (int)n;
+}
+
+char *natomm_token(apr_pool_t *p)
+{
+    unsigned char raw[NATOMM_TOKEN_BYTES];
+    char *out;
+
+    if (!natomm_random(raw, sizeof(raw)))
+        return NULL;
+    out = natomm_b64url(p, raw, sizeof(raw));
     OPENSSL_cleanse(raw, sizeof(raw));
     return out;
 }
@@ -82,15 +113,20 @@ char *natomm_sha256_hex(apr_pool_t *p, const char *s)
     return hex(p, d, n);
 }
 
+int natomm_hmac(const char *key, const char *msg, unsigned char out[32])
+{
+    unsigned int n = 0;
+    return HMAC(EVP_sha256(), key, (int)strlen(key), (const unsigned char *)msg,
+                strlen(msg), out, &n) != NULL && n == 32;
+}
+
 char *natomm_hmac_hex(apr_pool_t *p, const char *key, const char *msg)
 {
-    unsigned char d[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
+    unsigned char d[32];
 
-    if (!HMAC(EVP_sha256(), key, (int)strlen(key),
-              (const unsigned char *)msg, strlen(msg), d, &n))
+    if (!natomm_hmac(key, msg, d))
         return NULL;
-    return hex(p, d, n);
+    return hex(p, d, sizeof(d));
 }
 
 int natomm_secret_equal(const char *a, const char *b)

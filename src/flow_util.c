@@ -241,7 +241,7 @@ static const char *expiry_text(apr_pool_t *p, apr_int64_t when)
 /* A new code for the account that voids the older ones, queued by mail in
  * the caller's transaction. */
 int natomm_flow_issue_code(natomm_ctx *c, const char *account, const char *purpose,
-                      const char *email, const char *lang)
+                      const char *email, const char *lang, const char *payload)
 {
     apr_pool_t *p = c->r->pool;
     apr_int64_t now = natomm_now(), ttl = natomm_flow_code_ttl(c, purpose);
@@ -253,7 +253,7 @@ int natomm_flow_issue_code(natomm_ctx *c, const char *account, const char *purpo
     natomm_db_exec(c->db, "natomm_code_delete", (const char *[]){account, purpose});
     natomm_db_exec(c->db, "natomm_code_insert", (const char *[]){
         natomm_random_id(p), account, purpose, code_mac(c, purpose, account, code),
-        natomm_db_num(p, c->conf->code_attempts), natomm_db_num(p, now),
+        payload, natomm_db_num(p, c->conf->code_attempts), natomm_db_num(p, now),
         natomm_db_num(p, now + ttl)});
     apr_table_setn(vars, "code", natomm_code_display(p, code));
     apr_table_setn(vars, "minutes", natomm_db_num(p, (ttl + 59) / 60));
@@ -311,49 +311,66 @@ static int invalid_code(natomm_ctx *c, apr_int64_t left)
     return natomm_send_json(c->r, HTTP_BAD_REQUEST, natomm_json_finish(j));
 }
 
-/* A try against an address without a code counts like a wrong code, so
- * attempts_left does not tell whether the address has an account. */
-static apr_int64_t phantom_attempt(natomm_ctx *c, const char *purpose, const char *key)
+/* A try against an address without a code behaves like one with a code,
+ * so the answer does not tell whether the address has an account: wrong
+ * tries count down from the last code request for the address (which
+ * resets a real code too), and once that request is older than a code's
+ * lifetime the answer is code_expired. */
+static natomm_code_result phantom_attempt(natomm_ctx *c, const char *purpose,
+                                          const char *key, apr_int64_t *left)
 {
     apr_pool_t *p = c->r->pool;
-    const char *bucket = natomm_throttle_bucket(p, apr_pstrcat(p, "code:",
-                                                purpose, NULL), key);
+    apr_int64_t now = natomm_now(), ttl = natomm_flow_code_ttl(c, purpose);
+    apr_int64_t since = now - ttl, requested;
+    const char *fails = natomm_throttle_bucket(p, apr_pstrcat(p, "code:", purpose,
+                                               NULL), key);
+    const char *asked = natomm_throttle_bucket(p, apr_pstrcat(p, "resend:", purpose,
+                                               NULL), key);
     const char *cols[3];
 
-    natomm_throttle_record(c->db, p, bucket);
-    if (natomm_db_row(c->db, "natomm_throttle_count", (const char *[]){bucket,
-            natomm_db_num(p, natomm_now() - natomm_flow_code_ttl(c, purpose))}, cols, 3) != 1)
-        return 0;
-    return c->conf->code_attempts - atoi(cols[0]);
+    if (natomm_db_row(c->db, "natomm_throttle_count", (const char *[]){asked,
+            natomm_db_num(p, now - 86400)}, cols, 3) < 0)
+        return NATOMM_CODE_ERROR;
+    requested = cols[2] ? apr_atoi64(cols[2]) : 0;
+    if (requested && requested + ttl <= now)
+        return NATOMM_CODE_EXPIRED;
+    if (requested > since)
+        since = requested - 1;
+    natomm_throttle_record(c->db, p, fails);
+    if (natomm_db_row(c->db, "natomm_throttle_count", (const char *[]){fails,
+            natomm_db_num(p, since)}, cols, 3) != 1)
+        return NATOMM_CODE_ERROR;
+    *left = c->conf->code_attempts - atoi(cols[0]);
+    return NATOMM_CODE_WRONG;
 }
 
-
-/* Checks code against the account's newest code for purpose; a wrong try
- * uses up one attempt. *left gets the attempts that remain. */
-natomm_code_result natomm_flow_check_code(natomm_ctx *c, const char **acct, const char *purpose,
-                              const char *key, const char *typed, apr_int64_t *left)
+natomm_code_result natomm_flow_check_code(natomm_ctx *c, const char **acct,
+                                          const char *purpose, const char *key,
+                                          const char *typed, apr_int64_t *left,
+                                          const char **payload)
 {
     apr_pool_t *p = c->r->pool;
-    const char *row[4], *norm;
+    const char *row[5], *norm;
     int n = 0;
 
     if (acct)
         n = natomm_db_row(c->db, "natomm_code_latest", (const char *[]){
-            acct[A_ID], purpose}, row, 4);
+            acct[A_ID], purpose}, row, 5);
     if (n < 0)
         return NATOMM_CODE_ERROR;
-    if (n == 0) {
-        *left = phantom_attempt(c, purpose, key);
-        return NATOMM_CODE_WRONG;
-    }
+    if (n == 0)
+        return phantom_attempt(c, purpose, key, left);
     if (natomm_now() >= apr_atoi64(row[3]))
         return NATOMM_CODE_EXPIRED;
     *left = atoi(row[2]);
     if (*left <= 0)
         return NATOMM_CODE_WRONG;      /* void after too many wrong tries */
     norm = natomm_code_normalise(p, &c->conf->code, typed);
-    if (norm && natomm_secret_equal(code_mac(c, purpose, acct[A_ID], norm), row[1]))
+    if (norm && natomm_secret_equal(code_mac(c, purpose, acct[A_ID], norm), row[1])) {
+        if (payload)
+            *payload = row[4];
         return NATOMM_CODE_OK;
+    }
     natomm_db_exec(c->db, "natomm_code_fail", (const char *[]){row[0]});
     *left -= 1;
     return NATOMM_CODE_WRONG;
@@ -410,4 +427,53 @@ int natomm_flow_need_session(natomm_ctx *c, natomm_session_info *info)
         natomm_send_error(c->r, HTTP_UNAUTHORIZED, "not_authenticated",
                           "Log in first.");
     return rv == 1;
+}
+
+/* Lock length after the given number of failures: the first lock at the
+ * threshold, doubling with each further failure, up to the longest. */
+static apr_int64_t lock_for(const natomm_server_conf *conf, int fails)
+{
+    apr_int64_t d = conf->lockout_first;
+    int k;
+
+    if (fails < conf->lockout_threshold)
+        return 0;
+    for (k = fails - conf->lockout_threshold; k > 0 && d < conf->lockout_max; k--)
+        d *= 2;
+    return d < conf->lockout_max ? d : conf->lockout_max;
+}
+
+int natomm_flow_password_failed(natomm_ctx *c, const char *event,
+                                const char *account_id, const char *fails)
+{
+    apr_pool_t *p = c->r->pool;
+    apr_int64_t lock = 0;
+
+    if (natomm_db_begin(c->db))
+        return natomm_flow_unavailable(c->r);
+    natomm_throttle_ip_record(c->db, p, NATOMM_IP_LOGIN_FAILURES,
+                              natomm_client_ip(c->r));
+    if (account_id) {
+        lock = lock_for(c->conf, (fails ? atoi(fails) : 0) + 1);
+        natomm_db_exec(c->db, "natomm_acct_login_failed", (const char *[]){
+            natomm_db_num(p, lock ? natomm_now() + lock : 0), account_id});
+    }
+    if (natomm_db_commit(c->db))
+        return natomm_flow_unavailable(c->r);
+    natomm_flow_log(c, event, account_id);
+    if (lock)
+        natomm_flow_log(c, "lockout", account_id);
+    return natomm_flow_invalid_credentials(c->r);
+}
+
+int natomm_flow_login_limited(natomm_ctx *c)
+{
+    apr_int64_t wait = natomm_throttle_ip_check(c->db, c->r->pool, c->conf,
+                                                NATOMM_IP_LOGIN_FAILURES,
+                                                natomm_client_ip(c->r));
+    if (wait < 0)
+        natomm_flow_unavailable(c->r);
+    else if (wait > 0)
+        natomm_flow_rate_limited(c->r, wait);
+    return wait != 0;
 }

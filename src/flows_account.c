@@ -116,8 +116,10 @@ static int register_write(natomm_ctx *c, const char **acct, const char *email,
     if (acct) {
         if (wait > 0)
             return 0;            /* nothing changes inside the cooldown */
+        /* the new password rides with the new code, not on the account:
+         * whoever enters an older code gets that code's password */
         natomm_db_exec(c->db, "natomm_acct_update_pending", (const char *[]){
-            email, hash, name, org, lang, acct[A_ID]});
+            email, name, org, lang, acct[A_ID]});
         *event = "register_again";
     }
     else {
@@ -130,7 +132,7 @@ static int register_write(natomm_ctx *c, const char **acct, const char *email,
             return 0;            /* the address asked too often: code later */
     }
     natomm_throttle_record(c->db, p, bucket);
-    return natomm_flow_issue_code(c, *account_id, "register", email, lang);
+    return natomm_flow_issue_code(c, *account_id, "register", email, lang, hash);
 }
 
 int natomm_flow_register(natomm_ctx *c)
@@ -167,7 +169,7 @@ int natomm_flow_register(natomm_ctx *c)
 
 int natomm_flow_verify(natomm_ctx *c)
 {
-    const char *email, *typed, *key, *acct[A_NCOLS];
+    const char *email, *typed, *key, *acct[A_NCOLS], *payload = NULL;
     apr_int64_t left = 0;
     natomm_code_result res;
     int n;
@@ -180,12 +182,13 @@ int natomm_flow_verify(natomm_ctx *c)
     if ((n = natomm_flow_begin_account(c, key, acct)) < 0)
         return natomm_flow_unavailable(c->r);
     /* a verified account has no registration code left to enter */
-    res = natomm_flow_check_code(c, n && !acct[A_VERIFIED] ? acct : NULL, "register", key,
-                     typed, &left);
+    res = natomm_flow_check_code(c, n && !acct[A_VERIFIED] ? acct : NULL,
+                                 "register", key, typed, &left, &payload);
     if (res != NATOMM_CODE_OK)
         return natomm_flow_code_failed(c, res, left);
     natomm_db_exec(c->db, "natomm_acct_verify", (const char *[]){
-        natomm_db_num(c->r->pool, natomm_now()), acct[A_ID]});
+        natomm_db_num(c->r->pool, natomm_now()), payload ? payload : acct[A_HASH],
+        acct[A_ID]});
     natomm_db_exec(c->db, "natomm_code_delete", (const char *[]){acct[A_ID],
                                                                  "register"});
     if (natomm_session_create(c->db, c->r, acct[A_ID], 0)
@@ -196,6 +199,17 @@ int natomm_flow_verify(natomm_ctx *c)
     }
     natomm_flow_log(c, "verify", acct[A_ID]);
     return natomm_flow_status(c->r, HTTP_OK, "verified");
+}
+
+/* The password a new registration code must carry: that of the newest
+ * pending code, else the account's. */
+static const char *pending_password(natomm_ctx *c, const char **acct)
+{
+    const char *row[5];
+    if (natomm_db_row(c->db, "natomm_code_latest", (const char *[]){acct[A_ID],
+            "register"}, row, 5) == 1 && row[4])
+        return row[4];
+    return acct[A_HASH];
 }
 
 /* ---- POST resend ----------------------------------------------------- */
@@ -224,9 +238,11 @@ int natomm_flow_resend(natomm_ctx *c)
     }
     natomm_throttle_record(c->db, p, bucket);
     if (n && !strcmp(purpose, "register") && !acct[A_VERIFIED])
-        rv = natomm_flow_issue_code(c, acct[A_ID], "register", acct[A_EMAIL], acct[A_LANG]);
+        rv = natomm_flow_issue_code(c, acct[A_ID], "register", acct[A_EMAIL],
+                                    acct[A_LANG], pending_password(c, acct));
     else if (n && !strcmp(purpose, "reset") && acct[A_VERIFIED])
-        rv = natomm_flow_issue_code(c, acct[A_ID], "reset", acct[A_EMAIL], acct[A_LANG]);
+        rv = natomm_flow_issue_code(c, acct[A_ID], "reset", acct[A_EMAIL],
+                                    acct[A_LANG], NULL);
     if (rv || natomm_db_commit(c->db)) {
         natomm_db_rollback(c->db);
         return natomm_flow_unavailable(c->r);
@@ -250,7 +266,9 @@ static int login_unverified(natomm_ctx *c, const char **acct, const char *key)
     wait = natomm_throttle_check(c->db, p, bucket, &lim);
     if (wait == 0) {
         natomm_throttle_record(c->db, p, bucket);
-        rv = natomm_flow_issue_code(c, acct[A_ID], "register", acct[A_EMAIL], acct[A_LANG]);
+        /* this code carries the password just proven */
+        rv = natomm_flow_issue_code(c, acct[A_ID], "register", acct[A_EMAIL],
+                                    acct[A_LANG], acct[A_HASH]);
     }
     if (wait < 0 || rv || natomm_db_commit(c->db)) {
         natomm_db_rollback(c->db);
@@ -260,44 +278,6 @@ static int login_unverified(natomm_ctx *c, const char **acct, const char *key)
     return natomm_send_error(c->r, HTTP_FORBIDDEN, "verification_required",
                              "Confirm your e-mail address first: we have sent "
                              "you a new code.");
-}
-
-/* Lock length after the given number of failures: the first lock at the
- * threshold, doubling with each further failure, up to the longest. */
-static apr_int64_t lock_for(const natomm_server_conf *conf, int fails)
-{
-    apr_int64_t d = conf->lockout_first;
-    int k;
-
-    if (fails < conf->lockout_threshold)
-        return 0;
-    for (k = fails - conf->lockout_threshold; k > 0 && d < conf->lockout_max; k--)
-        d *= 2;
-    return d < conf->lockout_max ? d : conf->lockout_max;
-}
-
-/* A wrong password: counted for the client address and for the account.
- * The answer is the same whether or not the address has an account. */
-static int login_failed(natomm_ctx *c, const char **acct)
-{
-    apr_pool_t *p = c->r->pool;
-    apr_int64_t lock = 0;
-
-    if (natomm_db_begin(c->db))
-        return natomm_flow_unavailable(c->r);
-    natomm_throttle_ip_record(c->db, p, NATOMM_IP_LOGIN_FAILURES,
-                              natomm_client_ip(c->r));
-    if (acct) {
-        lock = lock_for(c->conf, atoi(acct[A_FAILS]) + 1);
-        natomm_db_exec(c->db, "natomm_acct_login_failed", (const char *[]){
-            natomm_db_num(p, lock ? natomm_now() + lock : 0), acct[A_ID]});
-    }
-    if (natomm_db_commit(c->db))
-        return natomm_flow_unavailable(c->r);
-    natomm_flow_log(c, "login_failed", acct ? acct[A_ID] : NULL);
-    if (lock)
-        natomm_flow_log(c, "lockout", acct[A_ID]);
-    return natomm_flow_invalid_credentials(c->r);
 }
 
 static int login_ok(natomm_ctx *c, const char **acct, const char *pw)
@@ -334,7 +314,6 @@ int natomm_flow_login(natomm_ctx *c)
 {
     apr_pool_t *p = c->r->pool;
     const char *email, *pw, *key, *acct[A_NCOLS];
-    apr_int64_t wait;
     int n, ok, locked;
 
     if (!(email = natomm_flow_required_email(c))
@@ -343,11 +322,8 @@ int natomm_flow_login(natomm_ctx *c)
     key = natomm_email_key(p, email);
     if (!(c->db = natomm_db_acquire(c->r)))
         return natomm_flow_unavailable(c->r);
-    wait = natomm_throttle_ip_check(c->db, p, c->conf, NATOMM_IP_LOGIN_FAILURES,
-                                    natomm_client_ip(c->r));
-    if (wait)
-        return wait < 0 ? natomm_flow_unavailable(c->r)
-                        : natomm_flow_rate_limited(c->r, wait);
+    if (natomm_flow_login_limited(c))
+        return OK;
     n = natomm_db_row(c->db, "natomm_acct_by_email", (const char *[]){key},
                       acct, A_NCOLS);
     if (n < 0)
@@ -357,7 +333,8 @@ int natomm_flow_login(natomm_ctx *c)
     ok = natomm_flow_check_password(n ? acct[A_HASH] : NULL, pw);
     locked = n && apr_atoi64(acct[A_LOCKED]) > natomm_now();
     if (!ok)
-        return login_failed(c, n ? acct : NULL);
+        return natomm_flow_password_failed(c, "login_failed", n ? acct[A_ID] : NULL,
+                                           n ? acct[A_FAILS] : NULL);
     if (locked) {
         natomm_flow_log(c, "login_locked", acct[A_ID]);
         return natomm_flow_invalid_credentials(c->r);

@@ -2,11 +2,12 @@
  * the RFC 8058 one-click unsubscribe that needs no cookie.
  *
  * Consent is recorded with the row: when, from which client address, and
- * when it was withdrawn. The unsubscribe token is opaque, random and per
- * account; it only allows unsubscribing, and links in every later mail
- * must carry it, so it is kept as it is (not hashed).
+ * when it was withdrawn. The unsubscribe token is the account id with its
+ * MAC under the site key, base64url: opaque, per account, unforgeable,
+ * stored nowhere, and checked with a constant-time comparison.
  */
 #include <string.h>
+#include <openssl/crypto.h>
 #include "httpd.h"
 #include "http_core.h"
 #include "http_protocol.h"
@@ -21,7 +22,49 @@
 #include "natomm_mail.h"
 #include "natomm_store.h"
 
-#define TOKEN_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+#define ID_BYTES 8
+#define MAC_BYTES 24
+
+static int unsubscribe_mac(natomm_ctx *c, apr_uint64_t id, unsigned char *mac)
+{
+    unsigned char full[32];
+    const char *key = natomm_db_code_key(c->db);
+
+    if (!key || !natomm_hmac(key, apr_psprintf(c->r->pool, "unsubscribe|%"
+                             APR_UINT64_T_FMT, id), full))
+        return 0;
+    memcpy(mac, full, MAC_BYTES);
+    return 1;
+}
+
+static const char *unsubscribe_token(natomm_ctx *c, const char *account_id)
+{
+    unsigned char raw[ID_BYTES + MAC_BYTES];
+    apr_uint64_t id = apr_strtoi64(account_id, NULL, 10);
+    int i;
+
+    for (i = 0; i < ID_BYTES; i++)
+        raw[i] = (unsigned char)(id >> (8 * (ID_BYTES - 1 - i)));
+    if (!unsubscribe_mac(c, id, raw + ID_BYTES))
+        return NULL;
+    return natomm_b64url(c->r->pool, raw, sizeof(raw));
+}
+
+/* The account id a token names, or NULL when its MAC does not match. */
+static const char *token_account(natomm_ctx *c, const char *token)
+{
+    unsigned char raw[ID_BYTES + MAC_BYTES + 1], mac[MAC_BYTES];
+    apr_uint64_t id = 0;
+    int i;
+
+    if (natomm_b64url_decode(token, raw, sizeof(raw)) != ID_BYTES + MAC_BYTES)
+        return NULL;
+    for (i = 0; i < ID_BYTES; i++)
+        id = (id << 8) | raw[i];
+    if (!unsubscribe_mac(c, id, mac) || CRYPTO_memcmp(mac, raw + ID_BYTES, MAC_BYTES))
+        return NULL;
+    return apr_psprintf(c->r->pool, "%" APR_UINT64_T_FMT, id);
+}
 
 static const char *unsubscribe_url(natomm_ctx *c, const char *token)
 {
@@ -65,13 +108,13 @@ int natomm_flow_newsletter(natomm_ctx *c)
     if (n <= 0 || natomm_db_begin(c->db))
         return natomm_flow_unavailable(c->r);
     now = natomm_db_num(p, natomm_now());
-    token = acct[I_TOKEN] ? acct[I_TOKEN] : natomm_token(p);
     if (on) {
         /* only a change from "not subscribed" is recorded and confirmed */
         n = natomm_db_exec(c->db, "natomm_news_subscribe", (const char *[]){
-            now, natomm_client_ip(c->r), token, info.account_id});
+            now, natomm_client_ip(c->r), info.account_id});
+        token = unsubscribe_token(c, info.account_id);
         if (n == 1)
-            rv = welcome_mail(c, acct, token);
+            rv = token ? welcome_mail(c, acct, token) : -1;
     }
     else {
         natomm_db_exec(c->db, "natomm_news_unsubscribe",
@@ -95,7 +138,7 @@ static const char *query_token(natomm_ctx *c)
     if (c->r->args && !natomm_form_parse(c->r->pool, c->r->args,
                                          strlen(c->r->args), &q))
         t = apr_table_get(q, "token");
-    if (!t || strlen(t) != 43 || strspn(t, TOKEN_CHARS) != 43) {
+    if (!t || strlen(t) != 43) {
         natomm_send_error(c->r, HTTP_BAD_REQUEST, "invalid_token",
                           "This unsubscribe link is not valid.");
         return NULL;
@@ -144,8 +187,7 @@ int natomm_flow_unsubscribe_page(natomm_ctx *c)
 /* POST with List-Unsubscribe=One-Click (RFC 8058): no cookie, no redirect. */
 int natomm_flow_unsubscribe(natomm_ctx *c)
 {
-    const char *token, *one, *row[2];
-    int n;
+    const char *token, *one, *account;
 
     if (!(token = query_token(c)))
         return OK;
@@ -155,15 +197,13 @@ int natomm_flow_unsubscribe(natomm_ctx *c)
                                  "Send List-Unsubscribe=One-Click.");
     if (!(c->db = natomm_db_acquire(c->r)))
         return natomm_flow_unavailable(c->r);
-    n = natomm_db_row(c->db, "natomm_news_by_token", (const char *[]){token}, row, 2);
-    if (n < 0)
-        return natomm_flow_unavailable(c->r);
-    if (n == 0)
+    if (!(account = token_account(c, token)))
         return natomm_send_error(c->r, HTTP_BAD_REQUEST, "invalid_token",
                                  "This unsubscribe link is not valid.");
+    /* a deleted account has nothing left to unsubscribe: the same answer */
     if (natomm_db_exec(c->db, "natomm_news_unsubscribe", (const char *[]){
-            natomm_db_num(c->r->pool, natomm_now()), row[0]}) < 0)
+            natomm_db_num(c->r->pool, natomm_now()), account}) < 0)
         return natomm_flow_unavailable(c->r);
-    natomm_flow_log(c, "newsletter_unsubscribe_oneclick", row[0]);
+    natomm_flow_log(c, "newsletter_unsubscribe_oneclick", account);
     return natomm_flow_status(c->r, HTTP_OK, "unsubscribed");
 }

@@ -45,7 +45,7 @@ int natomm_flow_forgot(natomm_ctx *c)
         natomm_throttle_record(c->db, p, bucket);
         if (n && acct[A_VERIFIED])
             rv = natomm_flow_issue_code(c, acct[A_ID], "reset", acct[A_EMAIL],
-                                        acct[A_LANG]);
+                                        acct[A_LANG], NULL);
     }
     if (wait < 0 || rv || natomm_db_commit(c->db)) {
         natomm_db_rollback(c->db);
@@ -74,7 +74,7 @@ int natomm_flow_reset_verify(natomm_ctx *c)
     if ((n = natomm_flow_begin_account(c, key, acct)) < 0)
         return natomm_flow_unavailable(c->r);
     res = natomm_flow_check_code(c, n && acct[A_VERIFIED] ? acct : NULL, "reset",
-                                 key, typed, &left);
+                                 key, typed, &left, NULL);
     if (res != NATOMM_CODE_OK)
         return natomm_flow_code_failed(c, res, left);
     if (!(token = natomm_token(p))) {
@@ -166,17 +166,20 @@ static int confirm_password(natomm_ctx *c, natomm_session_info *info,
     const char *pw;
     int n;
 
-    if (!natomm_flow_need_session(c, info) || !(pw = natomm_flow_required(c, field)))
+    if (!natomm_flow_need_session(c, info) || !(pw = natomm_flow_required(c, field))
+        || natomm_flow_login_limited(c))
         return 0;
     n = natomm_db_row(c->db, "natomm_acct_by_id", (const char *[]){info->account_id},
                       acct, I_NCOLS);
-    if (n < 0) {
+    if (n <= 0) {
         natomm_flow_unavailable(c->r);
         return 0;
     }
-    if (!natomm_flow_check_password(n ? acct[I_HASH] : NULL, pw)) {
-        natomm_flow_log(c, "password_check_failed", info->account_id);
-        natomm_flow_invalid_credentials(c->r);
+    /* a locked account refuses even the right password, as login does */
+    if (!natomm_flow_check_password(acct[I_HASH], pw)
+        || apr_atoi64(acct[I_LOCKED]) > natomm_now()) {
+        natomm_flow_password_failed(c, "password_check_failed", info->account_id,
+                                    acct[I_FAILS]);
         return 0;
     }
     return 1;
@@ -216,7 +219,8 @@ int natomm_flow_delete(natomm_ctx *c)
         return natomm_flow_unavailable(c->r);
     /* sessions, codes, reset tokens and the consent record go with the row */
     natomm_db_exec(c->db, "natomm_acct_delete", (const char *[]){info.account_id});
-    if (natomm_session_end(c->db, c->r) || natomm_db_commit(c->db)) {
+    if (natomm_session_end_all(c->db, c->r, info.account_id)
+        || natomm_session_end(c->db, c->r) || natomm_db_commit(c->db)) {
         natomm_db_rollback(c->db);
         apr_table_unset(c->r->err_headers_out, "Set-Cookie");
         return natomm_flow_unavailable(c->r);

@@ -123,11 +123,15 @@ apr_status_t natomm_dict_load(natomm_dict_t *d, apr_pool_t *p, const char *path)
                                     APR_OS_DEFAULT, p);
     if (rv != APR_SUCCESS)
         return rv;
+    int tail = 0;          /* inside the rest of a line longer than line[] */
+
     while (apr_file_gets(line, sizeof(line), f) == APR_SUCCESS) {
         size_t n = strcspn(line, "\r\n");
+        int whole = line[n] != '\0';
         /* "'s" forms and two-letter words add nothing */
-        if (n >= 3 && n <= 64 && !memchr(line, '\'', n))
+        if (!tail && whole && n >= 3 && n <= 64 && !memchr(line, '\'', n))
             dict_add(d, p, line, n);
+        tail = !whole;
     }
     apr_file_close(f);
     return APR_SUCCESS;
@@ -205,15 +209,34 @@ static char *letters_only(apr_pool_t *p, const char *s)
 }
 
 /* The password without leading/trailing digits and symbols, de-leeted. */
+/* Whether the code point at s (n bytes left) is a letter; *len gets its
+ * length in bytes. */
+static int letter_at(const char *s, size_t n, size_t *len)
+{
+    unsigned long cp = 0;
+
+    *len = natomm_utf8_next((const unsigned char *)s, n, &cp);
+    if (!*len) {
+        *len = 1;
+        return 0;
+    }
+    return cp < 0x80 ? apr_isalpha((int)cp)
+                     : (utf8_locale && iswalpha_l((wint_t)cp, utf8_locale));
+}
+
 static char *core_of(apr_pool_t *p, const char *pw, int deleet)
 {
-    const char *b = pw, *e = pw + strlen(pw);
+    const char *b = pw, *e = pw + strlen(pw), *last_letter_end = pw;
     char *out, *o;
+    size_t len;
 
-    while (b < e && !apr_isalpha(*b) && !((unsigned char)*b & 0x80))
-        b++;
-    while (e > b && !apr_isalpha(e[-1]) && !((unsigned char)e[-1] & 0x80))
-        e--;
+    /* decorations are every non-letter (ASCII or not) at either end */
+    while (b < e && !letter_at(b, e - b, &len))
+        b += len;
+    for (o = (char *)b; o < e; o += len)
+        if (letter_at(o, e - o, &len))
+            last_letter_end = o + len;
+    e = last_letter_end > b ? last_letter_end : b;
     out = apr_pstrmemdup(p, b, e - b);
     for (o = out; *o; o++)
         *o = deleet ? unleet(*o) : (char)apr_tolower((unsigned char)*o);

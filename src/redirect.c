@@ -11,7 +11,9 @@
 #include "natomm_redirect.h"
 #include "natomm_percent.h"
 
-/* One round of percent-decoding; returns whether anything was decoded. */
+/* One round of percent-decoding; returns whether anything was decoded,
+ * or -1 when a control character (NUL included) was: that is never safe,
+ * and a NUL would hide the rest of the value from the next check. */
 static int decode_once(char *s)
 {
     char *in = s, *out = s;
@@ -19,7 +21,10 @@ static int decode_once(char *s)
 
     while (*in) {
         if (in[0] == '%' && natomm_hex_digit(in[1]) >= 0 && natomm_hex_digit(in[2]) >= 0) {
-            *out++ = (char)(natomm_hex_digit(in[1]) * 16 + natomm_hex_digit(in[2]));
+            char c = (char)(natomm_hex_digit(in[1]) * 16 + natomm_hex_digit(in[2]));
+            if ((unsigned char)c < 0x20 || c == 0x7f)
+                return -1;
+            *out++ = c;
             in += 3;
             changed = 1;
         }
@@ -59,7 +64,10 @@ const char *natomm_return_url(apr_pool_t *p, const char *value)
     work = apr_pstrdup(p, value);
     /* an attacker may encode several times; each decoded form must be safe */
     for (round = 0; round < 4; round++) {
-        if (!decode_once(work))
+        int changed = decode_once(work);
+        if (changed < 0)
+            return "/";
+        if (!changed)
             return value;
         if (!safe_form(work, 1))
             return "/";

@@ -298,12 +298,20 @@ int natomm_session_end(natomm_db *db, request_rec *r)
     return rv < 0 ? -1 : 0;
 }
 
+/* Marks every cached session of the account made before now as stale on
+ * this server; other servers' caches forget them within
+ * NatommSessionCacheTTL. */
+static void cache_revoke(request_rec *r, const char *account_id)
+{
+    natomm_server_conf *conf = sconf(r);
+    cache_put(r, apr_pstrcat(r->pool, "revoked:", account_id, NULL),
+              apr_psprintf(r->pool, "%" APR_TIME_T_FMT, apr_time_now()),
+              natomm_now() + conf->cache_ttl + 1);
+}
+
 int natomm_session_end_all(natomm_db *db, request_rec *r, const char *account_id)
 {
-    /* other servers' caches forget them within NatommSessionCacheTTL */
-    const char *token = cookie_token(r);
-    if (token)
-        cache_remove(r, natomm_sha256_hex(r->pool, token));
+    cache_revoke(r, account_id);
     return natomm_db_exec(db, "natomm_session_delete_account",
                           (const char *[]){account_id}) < 0 ? -1 : 0;
 }
@@ -313,6 +321,8 @@ int natomm_session_end_others(natomm_db *db, request_rec *r,
 {
     const char *token = cookie_token(r);
     const char *keep = token ? natomm_sha256_hex(r->pool, token) : "";
+
+    cache_revoke(r, account_id);
     return natomm_db_exec(db, "natomm_session_delete_others",
                           (const char *[]){account_id, keep}) < 0 ? -1 : 0;
 }
@@ -366,6 +376,22 @@ static int allow(request_rec *r, const char *email)
     return OK;
 }
 
+/* The address of a cached "<account>\t<made>\t<email>", or NULL when the
+ * account's sessions were revoked after the entry was made. */
+static const char *cached_email(request_rec *r, char *value)
+{
+    char marker[CACHE_VALUE_MAX], *made, *email;
+
+    if (!(made = strchr(value, '\t')) || !(email = strchr(made + 1, '\t')))
+        return NULL;
+    *made++ = '\0';
+    *email++ = '\0';
+    if (cache_get(r, apr_pstrcat(r->pool, "revoked:", value, NULL), marker)
+        && apr_atoi64(marker) >= apr_atoi64(made))
+        return NULL;
+    return email;
+}
+
 /* Asks the database, without holding a pooled connection afterwards. */
 static int gate_lookup(request_rec *r, const char *hash, natomm_session_info *info,
                        apr_int64_t *until)
@@ -383,7 +409,7 @@ static int gate_lookup(request_rec *r, const char *hash, natomm_session_info *in
 int natomm_gate_check_authn(request_rec *r)
 {
     natomm_server_conf *conf = sconf(r);
-    const char *type = ap_auth_type(r), *token, *hash;
+    const char *type = ap_auth_type(r), *token, *hash, *email;
     char cached[CACHE_VALUE_MAX];
     natomm_session_info info;
     apr_int64_t until, ttl_end;
@@ -399,14 +425,16 @@ int natomm_gate_check_authn(request_rec *r)
     if (!token)
         return deny(r);
     hash = natomm_sha256_hex(r->pool, token);
-    if (cache_get(r, hash, cached))
-        return allow(r, cached);
+    if (cache_get(r, hash, cached) && (email = cached_email(r, cached)))
+        return allow(r, email);
     rv = gate_lookup(r, hash, &info, &until);
     if (rv < 0)
         return unavailable(r);
     if (rv == 0)
         return deny(r);
     ttl_end = natomm_now() + conf->cache_ttl;
-    cache_put(r, hash, info.email, until < ttl_end ? until : ttl_end);
+    cache_put(r, hash, apr_psprintf(r->pool, "%s\t%" APR_TIME_T_FMT "\t%s",
+                                    info.account_id, apr_time_now(), info.email),
+              until < ttl_end ? until : ttl_end);
     return allow(r, info.email);
 }

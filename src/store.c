@@ -46,7 +46,8 @@ static const statement_t statements[] = {
      " failed_logins, locked_until FROM natomm_account WHERE email_norm = %s"},
     {"natomm_acct_by_id",
      "SELECT email, name, newsletter, verified_at, language, password_hash,"
-     " unsubscribe_token FROM natomm_account WHERE id = %lld"},
+     " failed_logins, locked_until FROM natomm_account"
+     " WHERE id = %lld"},
     {"natomm_acct_login_failed",
      "UPDATE natomm_account SET failed_logins = failed_logins + 1,"
      " locked_until = %lld WHERE id = %lld"},
@@ -57,13 +58,11 @@ static const statement_t statements[] = {
      "DELETE FROM natomm_account WHERE id = %lld"},
     {"natomm_news_subscribe",
      "UPDATE natomm_account SET newsletter = 1, newsletter_at = %lld,"
-     " newsletter_ip = %s, newsletter_withdrawn_at = NULL,"
-     " unsubscribe_token = %s WHERE id = %lld AND newsletter = 0"},
+     " newsletter_ip = %s, newsletter_withdrawn_at = NULL"
+     " WHERE id = %lld AND newsletter = 0"},
     {"natomm_news_unsubscribe",
      "UPDATE natomm_account SET newsletter = 0, newsletter_withdrawn_at = %lld"
      " WHERE id = %lld AND newsletter = 1"},
-    {"natomm_news_by_token",
-     "SELECT id, newsletter FROM natomm_account WHERE unsubscribe_token = %s"},
     {"natomm_reset_insert",
      "INSERT INTO natomm_reset_token (token_hash, account_id, expires_at)"
      " VALUES (%s, %lld, %lld)"},
@@ -80,21 +79,21 @@ static const statement_t statements[] = {
      "INSERT INTO natomm_account (id, email, email_norm, password_hash, name,"
      " organisation, language, created_at) VALUES (%lld, %s, %s, %s, %s, %s, %s, %lld)"},
     {"natomm_acct_update_pending",
-     "UPDATE natomm_account SET email = %s, password_hash = %s, name = %s,"
+     "UPDATE natomm_account SET email = %s, name = %s,"
      " organisation = %s, language = %s WHERE id = %lld AND verified_at IS NULL"},
     {"natomm_acct_verify",
-     "UPDATE natomm_account SET verified_at = %lld"
+     "UPDATE natomm_account SET verified_at = %lld, password_hash = %s"
      " WHERE id = %lld AND verified_at IS NULL"},
     {"natomm_acct_set_password",
      "UPDATE natomm_account SET password_hash = %s WHERE id = %lld"},
     {"natomm_code_insert",
-     "INSERT INTO natomm_code (id, account_id, purpose, code_mac,"
+     "INSERT INTO natomm_code (id, account_id, purpose, code_mac, payload,"
      " attempts_left, created_at, expires_at)"
-     " VALUES (%lld, %lld, %s, %s, %lld, %lld, %lld)"},
+     " VALUES (%lld, %lld, %s, %s, %s, %lld, %lld, %lld)"},
     {"natomm_code_delete",
      "DELETE FROM natomm_code WHERE account_id = %lld AND purpose = %s"},
     {"natomm_code_latest",
-     "SELECT id, code_mac, attempts_left, expires_at FROM natomm_code"
+     "SELECT id, code_mac, attempts_left, expires_at, payload FROM natomm_code"
      " WHERE account_id = %lld AND purpose = %s ORDER BY created_at DESC LIMIT 1"},
     {"natomm_code_fail",
      "UPDATE natomm_code SET attempts_left = attempts_left - 1"
@@ -129,14 +128,14 @@ static const statement_t statements[] = {
      "UPDATE natomm_outbox SET lease_until = %lld, lease_owner = %s"
      " WHERE id = %lld AND sent_at IS NULL AND lease_until < %lld"},
     {"natomm_outbox_sent",
-     "UPDATE natomm_outbox SET sent_at = %lld, lease_until = 0"
+     "UPDATE natomm_outbox SET sent_at = %lld, lease_until = 0, message = ''"
      " WHERE id = %lld AND lease_owner = %s"},
     {"natomm_outbox_retry",
      "UPDATE natomm_outbox SET attempts = attempts + 1, next_attempt_at = %lld,"
      " lease_until = 0, last_error = %s WHERE id = %lld AND lease_owner = %s"},
     {"natomm_outbox_failed",
-     "UPDATE natomm_outbox SET failed_at = %lld, lease_until = 0, last_error = %s"
-     " WHERE id = %lld AND lease_owner = %s"},
+     "UPDATE natomm_outbox SET failed_at = %lld, lease_until = 0, last_error = %s,"
+     " message = '' WHERE id = %lld AND lease_owner = %s"},
     {"natomm_outbox_stats",
      "SELECT SUM(CASE WHEN sent_at IS NULL AND failed_at IS NULL THEN 1 ELSE 0 END),"
      " MIN(CASE WHEN sent_at IS NULL AND failed_at IS NULL THEN created_at END),"
@@ -179,15 +178,13 @@ static const char *const schema_v1[] = {
     " newsletter INTEGER NOT NULL DEFAULT 0,"
     " newsletter_at BIGINT,"
     " newsletter_ip VARCHAR(64),"
-    " newsletter_withdrawn_at BIGINT,"
-    " unsubscribe_token VARCHAR(64))",
-    "CREATE INDEX IF NOT EXISTS natomm_account_unsubscribe"
-    " ON natomm_account (unsubscribe_token)",
+    " newsletter_withdrawn_at BIGINT)",
     "CREATE TABLE IF NOT EXISTS natomm_code ("
     " id BIGINT PRIMARY KEY,"
     " account_id BIGINT NOT NULL REFERENCES natomm_account(id) ON DELETE CASCADE,"
     " purpose VARCHAR(16) NOT NULL,"
     " code_mac VARCHAR(64) NOT NULL,"
+    " payload VARCHAR(255),"
     " attempts_left INTEGER NOT NULL,"
     " created_at BIGINT NOT NULL,"
     " expires_at BIGINT NOT NULL)",
@@ -298,12 +295,14 @@ static int raw_select(natomm_db *db, const char *sql, const char **first)
     return got;
 }
 
+/* Runs schema SQL; on failure logs that it failed, never the text (one
+ * statement carries the site key). */
 static int raw_exec(natomm_db *db, const char *sql)
 {
     int nrows = 0;
     if (apr_dbd_query(db->dbd->driver, db->dbd->handle, &nrows, sql)) {
         db->failed = 1;
-        db_log(db, APLOG_ERR, sql);
+        db_log(db, APLOG_ERR, "schema migration");
         return -1;
     }
     return nrows;
@@ -625,7 +624,9 @@ void natomm_db_purge(natomm_db *db, apr_int64_t unverified_lifetime)
     apr_int64_t now = natomm_now();
     const char *n = natomm_db_num(db->pool, now), *week;
 
-    natomm_db_exec(db, "natomm_purge_codes", (const char *[]){n});
+    /* kept a day past expiry, so a late try still hears "code_expired" */
+    natomm_db_exec(db, "natomm_purge_codes",
+                   (const char *[]){natomm_db_num(db->pool, now - 86400)});
     natomm_db_exec(db, "natomm_purge_sessions", (const char *[]){n, n});
     natomm_db_exec(db, "natomm_purge_reset", (const char *[]){n});
     /* throttle windows are at most a day long */
