@@ -11,6 +11,11 @@
 const char *natomm_form_parse(apr_pool_t *p, const char *body, size_t len,
                               apr_table_t **fields);
 
+/* The name of the first field whose value holds an ASCII control
+ * character (NUL, CR, LF, ...), or NULL: lets the caller name the field in
+ * its answer (an address with CR/LF is invalid_email). */
+const char *natomm_form_control_field(apr_pool_t *p, const char *body, size_t len);
+
 /* Whether a Content-Type header names form encoding (parameters ignored). */
 int natomm_form_is_urlencoded(const char *content_type);
 

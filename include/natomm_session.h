@@ -33,6 +33,9 @@ int natomm_session_end_all(natomm_db *db, request_rec *r, const char *account_id
 /* Ends every session of the account but the request's own (password change). */
 int natomm_session_end_others(natomm_db *db, request_rec *r, const char *account_id);
 
+/* Tells the gate whether the database answers (up non-zero) or not. */
+void natomm_gate_db_health(server_rec *s, apr_pool_t *p, int up);
+
 /* Hooks and set-up, called from mod_natomm.c. */
 int natomm_gate_check_authn(request_rec *r);
 const char *natomm_cache_configure(cmd_parms *cmd, natomm_server_conf *conf,

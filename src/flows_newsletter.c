@@ -138,7 +138,9 @@ static const char *query_token(natomm_ctx *c)
     if (c->r->args && !natomm_form_parse(c->r->pool, c->r->args,
                                          strlen(c->r->args), &q))
         t = apr_table_get(q, "token");
-    if (!t || strlen(t) != 43) {
+    /* echoed into the page: only the token alphabet may pass */
+    if (!t || strlen(t) != 43 || strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                        "abcdefghijklmnopqrstuvwxyz0123456789-_") != 43) {
         natomm_send_error(c->r, HTTP_BAD_REQUEST, "invalid_token",
                           "This unsubscribe link is not valid.");
         return NULL;

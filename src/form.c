@@ -44,6 +44,34 @@ const char *natomm_form_parse(apr_pool_t *p, const char *body, size_t len,
     return NULL;
 }
 
+const char *natomm_form_control_field(apr_pool_t *p, const char *body, size_t len)
+{
+    size_t start = 0;
+
+    while (start < len) {
+        const char *pair = body + start;
+        const char *amp = memchr(pair, '&', len - start);
+        size_t plen = amp ? (size_t)(amp - pair) : len - start;
+        const char *eq = memchr(pair, '=', plen);
+        size_t vlen;
+
+        if (eq) {
+            char *val = natomm_percent_decode(p, eq + 1, plen - (eq + 1 - pair), 1,
+                                              &vlen);
+            if (val) {
+                size_t i;
+                for (i = 0; i < vlen; i++)
+                    if ((unsigned char)val[i] < 0x20 || val[i] == 0x7f)
+                        return natomm_percent_decode(p, pair, eq - pair, 1, NULL);
+            }
+        }
+        if (!amp)
+            break;
+        start += plen + 1;
+    }
+    return NULL;
+}
+
 int natomm_form_is_urlencoded(const char *content_type)
 {
     static const char want[] = "application/x-www-form-urlencoded";

@@ -117,8 +117,13 @@ int natomm_read_form(request_rec *r, apr_off_t limit, apr_table_t **fields,
         return HTTP_UNSUPPORTED_MEDIA_TYPE;
     }
     if ((err = natomm_form_parse(r->pool, body, len, fields)) != NULL) {
+        const char *bad = natomm_form_control_field(r->pool, body, len);
         *answered = 1;
-        natomm_send_error(r, HTTP_BAD_REQUEST, "invalid_request", err);
+        if (bad && !strcmp(bad, "email"))
+            natomm_send_error(r, HTTP_BAD_REQUEST, "invalid_email",
+                              "This is not a valid e-mail address.");
+        else
+            natomm_send_error(r, HTTP_BAD_REQUEST, "invalid_request", err);
         return HTTP_BAD_REQUEST;
     }
     return OK;

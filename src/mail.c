@@ -18,6 +18,7 @@
 #include "natomm_http.h"
 #include "natomm_json.h"
 #include "natomm_smtp.h"
+#include "natomm_session.h"
 
 #define WATCHDOG_NAME "_natomm_"
 #define DELIVERY_INTERVAL apr_time_from_sec(1)
@@ -457,6 +458,7 @@ static apr_status_t watchdog_tick(int state, void *data, apr_pool_t *p)
                                                     &natomm_module);
     static apr_int64_t last_purge;
     static int reported;
+    int n;
     apr_array_header_t *due;
     natomm_db *db;
     const char *owner;
@@ -465,16 +467,20 @@ static apr_status_t watchdog_tick(int state, void *data, apr_pool_t *p)
     if (state != AP_WATCHDOG_STATE_RUNNING || !conf->mail_transport)
         return APR_SUCCESS;
     db = natomm_db_open(p, s);
-    if (!db)
+    if (!db) {
+        natomm_gate_db_health(s, p, 0);
         return APR_SUCCESS;      /* logged; tried again next tick */
+    }
     if (!reported) {
         reported = 1;
         log_stats(db, s, p);
     }
     owner = natomm_random_id(p);
-    if (natomm_db_rows(db, "natomm_outbox_due", (const char *[]){
+    n = natomm_db_rows(db, "natomm_outbox_due", (const char *[]){
             natomm_db_num(p, natomm_now()), natomm_db_num(p, natomm_now())},
-            5, &due) > 0) {
+            5, &due);
+    natomm_gate_db_health(s, p, n >= 0);
+    if (n > 0) {
         int i;
         for (i = 0; i < due->nelts; i++)
             deliver_one(db, s, p, conf, APR_ARRAY_IDX(due, i, const char **), owner);

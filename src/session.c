@@ -181,16 +181,16 @@ static void cache_unlock(void)
         apr_global_mutex_unlock(cache_mutex);
 }
 
-static int cache_get(request_rec *r, const char *key, char *value)
+static int cache_get_s(server_rec *s, apr_pool_t *p, const char *key, char *value)
 {
     unsigned int len = CACHE_VALUE_MAX - 1;
     apr_status_t rv;
 
     if (!cache_instance || !cache_lock())
         return 0;
-    rv = cache_provider->retrieve(cache_instance, r->server,
+    rv = cache_provider->retrieve(cache_instance, s,
                                   (const unsigned char *)key, strlen(key),
-                                  (unsigned char *)value, &len, r->pool);
+                                  (unsigned char *)value, &len, p);
     cache_unlock();
     if (rv != APR_SUCCESS)
         return 0;
@@ -198,24 +198,61 @@ static int cache_get(request_rec *r, const char *key, char *value)
     return 1;
 }
 
-static void cache_put(request_rec *r, const char *key, const char *value,
-                      apr_int64_t until)
+static void cache_put_s(server_rec *s, apr_pool_t *p, const char *key,
+                        const char *value, apr_int64_t until)
 {
     if (!cache_instance || strlen(value) >= CACHE_VALUE_MAX || !cache_lock())
         return;
-    cache_provider->store(cache_instance, r->server, (const unsigned char *)key,
+    cache_provider->store(cache_instance, s, (const unsigned char *)key,
                           strlen(key), apr_time_from_sec(until),
-                          (unsigned char *)value, strlen(value), r->pool);
+                          (unsigned char *)value, strlen(value), p);
     cache_unlock();
+}
+
+static void cache_remove_s(server_rec *s, apr_pool_t *p, const char *key)
+{
+    if (!cache_instance || !cache_lock())
+        return;
+    cache_provider->remove(cache_instance, s, (const unsigned char *)key,
+                           strlen(key), p);
+    cache_unlock();
+}
+
+static int cache_get(request_rec *r, const char *key, char *value)
+{
+    return cache_get_s(r->server, r->pool, key, value);
+}
+
+static void cache_put(request_rec *r, const char *key, const char *value,
+                      apr_int64_t until)
+{
+    cache_put_s(r->server, r->pool, key, value, until);
 }
 
 static void cache_remove(request_rec *r, const char *key)
 {
-    if (!cache_instance || !cache_lock())
-        return;
-    cache_provider->remove(cache_instance, r->server, (const unsigned char *)key,
-                           strlen(key), r->pool);
-    cache_unlock();
+    cache_remove_s(r->server, r->pool, key);
+}
+
+/* The database's health, shared by every process of the server: while it
+ * is marked down, the gate refuses even sessions it has cached (SPEC §5:
+ * fail closed). Refreshed by the mail watchdog every second and by every
+ * failed gate lookup; the mark lapses DB_DOWN_HOLD seconds after the last. */
+#define DB_DOWN_KEY "natomm:db-down"
+#define DB_DOWN_HOLD 5
+
+void natomm_gate_db_health(server_rec *s, apr_pool_t *p, int up)
+{
+    if (up)
+        cache_remove_s(s, p, DB_DOWN_KEY);
+    else
+        cache_put_s(s, p, DB_DOWN_KEY, "1", natomm_now() + DB_DOWN_HOLD);
+}
+
+static int db_marked_down(request_rec *r)
+{
+    char v[CACHE_VALUE_MAX];
+    return cache_get(r, DB_DOWN_KEY, v);
 }
 
 /* ---- session rows ---------------------------------------------------- */
@@ -425,11 +462,16 @@ int natomm_gate_check_authn(request_rec *r)
     if (!token)
         return deny(r);
     hash = natomm_sha256_hex(r->pool, token);
-    if (cache_get(r, hash, cached) && (email = cached_email(r, cached)))
+    if (cache_get(r, hash, cached) && (email = cached_email(r, cached))) {
+        if (db_marked_down(r))
+            return unavailable(r);
         return allow(r, email);
+    }
     rv = gate_lookup(r, hash, &info, &until);
-    if (rv < 0)
+    if (rv < 0) {
+        natomm_gate_db_health(r->server, r->pool, 0);
         return unavailable(r);
+    }
     if (rv == 0)
         return deny(r);
     ttl_end = natomm_now() + conf->cache_ttl;

@@ -113,7 +113,7 @@ def test_register_known_address_same_answer_and_owner_mail(fast_server):
     # back by the per-address resend cooldown, which started at registration
     srv = fast_server
     acc = ne.create_account(srv)
-    time.sleep(2.3)
+    time.sleep(3.1)
     seen = srv.mail_names(acc.email)
 
     c = srv.client()
@@ -153,7 +153,7 @@ def test_register_unverified_address_twice_same_answer(server, client):
 def test_register_address_case_insensitive_unique(fast_server):
     srv = fast_server
     acc = ne.create_account(srv)
-    time.sleep(2.3)
+    time.sleep(3.1)
     seen = srv.mail_names(acc.email)
     upper = acc.email.upper()
     r = srv.client().post("/account/register", {"email": upper, "password": GOOD_PASSWORD})

@@ -204,6 +204,20 @@ static void test_content_type(void)
     CHECK(!natomm_form_is_urlencoded(NULL));
 }
 
+/* natomm_form_control_field names the field whose value holds a control */
+static void test_control_field(void)
+{
+    const char *b1 = "email=a%40b.c%0d%0aBcc:x%40y&password=x";
+    const char *b2 = "email=a%40b.c&name=x%00y";
+    const char *b3 = "email=a%40b.c&name=ok";
+    const char *b4 = "name=tab%09here&email=a%40b.c%0a";
+
+    CHECK_STR(natomm_form_control_field(pool, b1, strlen(b1)), "email");
+    CHECK_STR(natomm_form_control_field(pool, b2, strlen(b2)), "name");
+    CHECK_NULL(natomm_form_control_field(pool, b3, strlen(b3)));
+    CHECK_STR(natomm_form_control_field(pool, b4, strlen(b4)), "name");
+}
+
 int main(void)
 {
     apr_initialize();
@@ -211,6 +225,7 @@ int main(void)
     test_accepts();
     test_refuses();
     test_content_type();
+    test_control_field();
     apr_pool_destroy(pool);
     apr_terminate();
     return check_done("test_form");
