@@ -46,8 +46,11 @@ test: deps all
 	@$(MAKE) -s lint
 	$(PYTHON) -m pytest -q tests/integration
 
-fuzz:
+fuzz: deps
 	$(MAKE) -C tests/fuzz run
+
+bench: deps all
+	$(PYTHON) tests/bench/bench.py
 
 clean:
 	rm -rf .libs *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o src/.libs

@@ -147,7 +147,7 @@ static const statement_t statements[] = {
      "DELETE FROM natomm_code WHERE expires_at < %lld"},
     {"natomm_purge_sessions",
      "DELETE FROM natomm_session WHERE expires_at < %lld"
-     " OR last_seen + idle_timeout < %lld"},
+     " OR last_seen + idle_timeout < CAST(%lld AS BIGINT)"},
     {"natomm_purge_reset",
      "DELETE FROM natomm_reset_token WHERE expires_at < %lld"},
     {"natomm_purge_throttle",

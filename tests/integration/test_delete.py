@@ -1,0 +1,144 @@
+"""SPEC section 4: POST /account/delete (password).
+
+200 {"status":"deleted"}; the account, its sessions and codes are removed and
+the cookie cleared; the address can then register again as a new one."""
+
+import re
+import sqlite3
+import time
+
+import pytest
+
+import natomm_env as ne
+from natomm_env import GOOD_PASSWORD, OTHER_PASSWORD, expect_error, expect_json, unique_email
+
+VIDEO = "/videos/sample.mp4"
+
+
+def db_rows(server, sql, args=()):
+    db = sqlite3.connect("file:%s?mode=ro" % server.db_path, uri=True, timeout=5)
+    try:
+        return db.execute(sql, args).fetchall()
+    finally:
+        db.close()
+
+
+def account_id(server, addr):
+    rows = db_rows(server, "SELECT id FROM natomm_account WHERE email_norm = ?", (addr.lower(),))
+    assert rows, "no account row for %s" % addr
+    return str(rows[0][0])
+
+
+def wait_event(server, event, account, ip, timeout=3.0):
+    pat = re.compile(r"NATOMM: event=%s account=%s ip=%s\b" % (
+        re.escape(event), re.escape(str(account)), re.escape(ip)))
+    deadline = time.time() + timeout
+    while not pat.search(server.read_error_log()):
+        if time.time() > deadline:
+            raise AssertionError("no log line 'event=%s account=%s ip=%s'" % (event, account, ip))
+        time.sleep(0.1)
+
+
+def create_accounts(server, n):
+    clients = [server.client() for _ in range(n)]
+    addrs = []
+    for c in clients:
+        addr = unique_email("del")
+        _, r = c.register(addr, GOOD_PASSWORD)
+        assert expect_json(r, 202)["status"] == "code_sent"
+        addrs.append(addr)
+    out = []
+    for c, addr in zip(clients, addrs):
+        code = ne.extract_code(server.wait_for_mail(addr))
+        assert expect_json(c.verify(addr, code), 200) == {"status": "verified"}
+        out.append(ne.Account(addr, GOOD_PASSWORD, c))
+    return out
+
+
+def delete(client, password, **kw):
+    return client.post("/account/delete", {"password": password}, **kw)
+
+
+# The resend limit (per address, SPEC section 3) also covers the code of a new
+# registration; a short interval lets the deleted address register again here.
+@pytest.fixture(scope="module")
+def server(module_server_factory):
+    return module_server_factory("NatommResendInterval 1s\n", name="delete")
+
+
+@pytest.fixture(scope="module")
+def accounts(server):
+    accs = create_accounts(server, 2)
+    accs[0].t_registered = accs[1].t_registered = time.time()
+    return accs
+
+
+@pytest.fixture
+def client(server):
+    c = server.client()
+    yield c
+    c.close()
+
+
+def test_delete_needs_session(client):
+    expect_error(delete(client, GOOD_PASSWORD), 401, "not_authenticated")
+
+
+def test_delete_refusals_keep_account(server, accounts):
+    acc = accounts[0]
+    c = acc.client
+    r = delete(c, OTHER_PASSWORD)
+    expect_error(r, 401, "invalid_credentials")
+    assert not [x for x in ne.set_cookies(r) if x[0].endswith("natomm_session")]
+    expect_error(c.post("/account/delete", {}), 400, "invalid_request")
+    expect_error(delete(c, GOOD_PASSWORD, origin="http://evil.example"), 403, "forbidden_origin")
+    expect_error(delete(c, GOOD_PASSWORD, origin=False,
+                        headers={"Sec-Fetch-Site": "cross-site"}), 403, "forbidden_origin")
+    assert expect_json(c.session(), 200)["authenticated"] is True
+    assert expect_json(server.client().login(acc.email), 200)["status"] == "logged_in"
+
+
+def test_delete_removes_everything(server, accounts):
+    acc = accounts[1]
+    a = acc.client
+    b = server.client()
+    assert expect_json(b.login(acc.email, remember="1"), 200)["status"] == "logged_in"
+    aid = account_id(server, acc.email)
+    name = list(a.cookies)[0]
+    cookie_a, cookie_b = a.cookie_header(), b.cookie_header()
+
+    r = delete(a, GOOD_PASSWORD)
+    assert expect_json(r, 200) == {"status": "deleted"}
+    cleared = [x for x in ne.set_cookies(r) if x[0] == name]
+    assert cleared, "delete did not clear the cookie: %r" % ne.set_cookie_headers(r)
+    _, value, attrs = cleared[0]
+    assert value == "" or ne.cookie_is_deletion(value, attrs), attrs
+    assert attrs.get("path") == "/", attrs
+    assert not a.cookies
+
+    other = server.client()
+    for ck in (cookie_a, cookie_b):
+        assert expect_json(other.session(cookie=ck), 200) == {"authenticated": False}
+    expect_error(other.login(acc.email, GOOD_PASSWORD), 401, "invalid_credentials")
+    wait_event(server, "delete", aid, a.source_ip)
+
+    for table, col in (("natomm_account", "id"), ("natomm_session", "account_id"),
+                       ("natomm_code", "account_id"), ("natomm_reset_token", "account_id")):
+        n = db_rows(server, "SELECT COUNT(*) FROM %s WHERE %s = ?" % (table, col), (int(aid),))[0][0]
+        assert n == 0, "%d row(s) of the deleted account left in %s" % (n, table)
+
+    # the address is free again: a new registration gets a code, not
+    # "you already have an account"
+    time.sleep(max(0.0, acc.t_registered + 1.2 - time.time()))
+    seen = server.mail_names(acc.email)
+    c = server.client()
+    _, r = c.register(acc.email, OTHER_PASSWORD)
+    assert expect_json(r, 202)["status"] == "code_sent"
+    msg = server.wait_for_mail(acc.email, since=seen)
+    assert "verification code" in str(msg["Subject"]), msg["Subject"]
+    code = ne.extract_code(msg)
+    assert code, ne.mail_text(msg)
+    assert expect_json(c.verify(acc.email, code), 200) == {"status": "verified"}
+    assert account_id(server, acc.email) != aid
+    assert expect_json(server.client().login(acc.email, OTHER_PASSWORD), 200)["status"] == "logged_in"
+    expect_error(server.client().login(acc.email, GOOD_PASSWORD), 401, "invalid_credentials")
