@@ -54,6 +54,7 @@ static void *create_server_conf(apr_pool_t *p, server_rec *s)
     c->pw_min = c->pw_max = c->hash_concurrency = NATOMM_UNSET;
     c->body_limit = NATOMM_UNSET;
     c->reset_token_ttl = c->purge_interval = c->mail_give_up = NATOMM_UNSET;
+    c->mail_retry_first = c->mail_retry_max = NATOMM_UNSET;
     return c;
 }
 
@@ -97,7 +98,7 @@ static void *merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     MERGE_NUM(unverified_lifetime); MERGE_NUM(cache_ttl);
     MERGE_NUM(pw_min); MERGE_NUM(pw_max); MERGE_NUM(hash_concurrency);
     MERGE_NUM(body_limit); MERGE_NUM(reset_token_ttl); MERGE_NUM(purge_interval);
-    MERGE_NUM(mail_give_up);
+    MERGE_NUM(mail_give_up); MERGE_NUM(mail_retry_first); MERGE_NUM(mail_retry_max);
     return m;
 }
 
@@ -147,6 +148,8 @@ static void apply_defaults(server_rec *s, natomm_server_conf *c)
     DEFAULT_NUM(reset_token_ttl, 15 * 60);
     DEFAULT_NUM(purge_interval, 60);
     DEFAULT_NUM(mail_give_up, 2 * 86400);
+    DEFAULT_NUM(mail_retry_first, 30);
+    DEFAULT_NUM(mail_retry_max, 3600);
     if (!c->lockout_set) {
         c->lockout_threshold = 5;
         c->lockout_first = 60;
@@ -242,6 +245,20 @@ static const char *set_password_file(cmd_parms *cmd, void *dummy, const char *ar
 {
     (void)dummy;
     server_conf(cmd)->mail_password_file = ap_server_root_relative(cmd->pool, arg);
+    return NULL;
+}
+
+static const char *set_mail_retry(cmd_parms *cmd, void *dummy, const char *first,
+                                  const char *max)
+{
+    natomm_server_conf *c = server_conf(cmd);
+    const char *err;
+    (void)dummy;
+    if ((err = natomm_duration_parse(first, &c->mail_retry_first))
+        || (err = natomm_duration_parse(max, &c->mail_retry_max)))
+        return fail(cmd, err);
+    if (c->mail_retry_max < c->mail_retry_first)
+        return fail(cmd, "the longest wait must not be shorter than the first");
     return NULL;
 }
 
@@ -451,6 +468,8 @@ static const command_rec natomm_cmds[] = {
                   "File with the SMTP AUTH password, readable by its owner only"),
     AP_INIT_TAKE1("NatommMailGiveUp", set_duration, OFF(mail_give_up), RSRC_CONF,
                   "Age after which undelivered mail is no longer retried"),
+    AP_INIT_TAKE2("NatommMailRetry", set_mail_retry, NULL, RSRC_CONF,
+                  "First wait before a retry, and the longest (doubling between)"),
     AP_INIT_TAKE1("NatommMailTemplates", set_templates, NULL, RSRC_CONF,
                   "Folder of mail templates (en/, fr/)"),
     AP_INIT_TAKE1("NatommLoginPage", set_login_page, NULL, RSRC_CONF | OR_AUTHCFG,

@@ -55,6 +55,7 @@ typedef struct {
     natomm_smtp_t *smtp;            /* parsed from smtp:// and smtps:// */
     const char *mail_password_file;
     apr_int64_t mail_give_up;       /* seconds after which mail is not retried */
+    apr_int64_t mail_retry_first, mail_retry_max;   /* backoff of retries */
     const char *mail_templates;
     const char *cookie_name;
     natomm_code_format_t code;

@@ -339,10 +339,15 @@ static const char *deliver_file(apr_pool_t *p, const natomm_server_conf *conf,
 
 /* ---- delivery -------------------------------------------------------- */
 
-static apr_int64_t backoff(int attempts)
+/* The wait before retry n+1: the first step doubled n times, capped. */
+static apr_int64_t backoff(const natomm_server_conf *conf, int attempts)
 {
-    apr_int64_t d = (apr_int64_t)30 << (attempts > 10 ? 10 : attempts);
-    return d > 3600 ? 3600 : d;
+    apr_int64_t d = conf->mail_retry_first;
+    int i;
+
+    for (i = 0; i < attempts && d < conf->mail_retry_max; i++)
+        d *= 2;
+    return d < conf->mail_retry_max ? d : conf->mail_retry_max;
 }
 
 /* A message that will never go: kept, marked failed, counted in the status. */
@@ -392,7 +397,7 @@ static void deliver_one(natomm_db *db, server_rec *s, apr_pool_t *p,
                  "NATOMM: mail %s not delivered (attempt %d), will retry: %s",
                  row[0], atoi(row[3]) + 1, err);
     natomm_db_exec(db, "natomm_outbox_retry", (const char *[]){
-        natomm_db_num(p, now + backoff(atoi(row[3]))), err, row[0], owner});
+        natomm_db_num(p, now + backoff(conf, atoi(row[3]))), err, row[0], owner});
 }
 
 typedef struct {
