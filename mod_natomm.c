@@ -294,7 +294,10 @@ static const char *set_code_lifetime(cmd_parms *cmd, void *dummy,
     else
         return fail(cmd, "the first argument must be 'register' or 'reset'");
     err = natomm_duration_parse(dur, field);
-    return err ? fail(cmd, apr_pstrcat(cmd->pool, "'", dur, "' ", err, NULL)) : NULL;
+    if (err)
+        return fail(cmd, apr_pstrcat(cmd->pool, "'", dur, "' ", err, NULL));
+    /* a code is a short-lived secret; the purge keeps it a day past expiry */
+    return *field > 86400 ? fail(cmd, "a code may live at most 1d") : NULL;
 }
 
 static const char *set_password_length(cmd_parms *cmd, void *dummy,
@@ -542,14 +545,14 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
 
     for (v = s; v; v = v->next)
         apply_defaults(v, ap_get_module_config(v->module_config, &natomm_module));
-    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG)
-        return OK;               /* the first, trial pass of start-up */
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG
+        || !natomm_config_in_use())
+        return OK;               /* the trial pass of start-up, or loaded unused */
     natomm_load_dictionary(pconf, s, main_conf);
     if ((rv = natomm_cache_post_config(pconf, ptemp, s)) != OK)
         return rv;
-    if (main_conf->mail_transport)
-        return natomm_mail_watchdog_register(pconf, s);
-    return OK;
+    /* delivery, purging and the database health mark all run there */
+    return natomm_mail_watchdog_register(pconf, s);
 }
 
 static void child_init(apr_pool_t *p, server_rec *s)

@@ -11,6 +11,10 @@
 int natomm_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                         server_rec *s);
 
+/* Whether the configuration uses AuthType natomm or SetHandler natomm
+ * (known after natomm_check_config). */
+int natomm_config_in_use(void);
+
 /* The password dictionary: built-in words plus NatommPasswordDictionary
  * files (default /usr/share/dict/words when present). */
 void natomm_load_dictionary(apr_pool_t *p, server_rec *s, natomm_server_conf *c);

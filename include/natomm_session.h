@@ -27,8 +27,15 @@ int natomm_session_current(natomm_db *db, request_rec *r,
 /* Ends the request's session (row, cache entry) and clears the cookie. */
 int natomm_session_end(natomm_db *db, request_rec *r);
 
-/* Ends every session of an account (password reset or change, delete). */
-int natomm_session_end_all(natomm_db *db, request_rec *r, const char *account_id);
+/* Ends every session of an account (password reset, delete), in the
+ * caller's transaction; after the commit, natomm_session_revoke_cached. */
+int natomm_session_end_all(natomm_db *db, const char *account_id);
+
+/* Marks every session of the account that the gate cached before now as
+ * stale on this server (other servers forget them within
+ * NatommSessionCacheTTL). Call after the commit that ended them, so a
+ * concurrent gate check cannot cache them again. */
+void natomm_session_revoke_cached(request_rec *r, const char *account_id);
 
 /* Ends every session of the account but the request's own (password change). */
 int natomm_session_end_others(natomm_db *db, request_rec *r, const char *account_id);

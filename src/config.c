@@ -19,6 +19,14 @@
 
 #define DEFAULT_DICTIONARY "/usr/share/dict/words"
 
+/* set by the last configuration check: the module is loaded and used */
+static int in_use;
+
+int natomm_config_in_use(void)
+{
+    return in_use;
+}
+
 
 typedef struct {
     int uses_gate, uses_handler, has_driver;
@@ -107,7 +115,8 @@ int natomm_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     if (read_password_files(pconf, s) != OK || check_cache(s) != OK)
         return HTTP_INTERNAL_SERVER_ERROR;
     scan(ap_conftree, &u);
-    if (!u.uses_gate && !u.uses_handler)
+    in_use = u.uses_gate || u.uses_handler;
+    if (!in_use)
         return OK;
     what = u.uses_gate ? "AuthType natomm" : "SetHandler natomm";
     if (!APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire)) {

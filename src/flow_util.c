@@ -328,8 +328,9 @@ static natomm_code_result phantom_attempt(natomm_ctx *c, const char *purpose,
                                                NULL), key);
     const char *cols[3];
 
+    /* as far back as a real code is kept: a day past its expiry */
     if (natomm_db_row(c->db, "natomm_throttle_count", (const char *[]){asked,
-            natomm_db_num(p, now - 86400)}, cols, 3) < 0)
+            natomm_db_num(p, now - ttl - 86400)}, cols, 3) < 0)
         return NATOMM_CODE_ERROR;
     requested = cols[2] ? apr_atoi64(cols[2]) : 0;
     if (requested && requested + ttl <= now)

@@ -147,11 +147,12 @@ int natomm_flow_reset(natomm_ctx *c)
     }
     natomm_db_exec(c->db, "natomm_reset_delete_account", (const char *[]){row[0]});
     if (store_password(c, row[0], row[2], row[3], hash)
-        || natomm_session_end_all(c->db, c->r, row[0])
+        || natomm_session_end_all(c->db, row[0])
         || natomm_db_commit(c->db)) {
         natomm_db_rollback(c->db);
         return natomm_flow_unavailable(c->r);
     }
+    natomm_session_revoke_cached(c->r, row[0]);
     natomm_flow_log(c, "reset", row[0]);
     return natomm_flow_status(c->r, HTTP_OK, "password_updated");
 }
@@ -202,6 +203,7 @@ int natomm_flow_change_password(natomm_ctx *c)
         natomm_db_rollback(c->db);
         return natomm_flow_unavailable(c->r);
     }
+    natomm_session_revoke_cached(c->r, info.account_id);
     natomm_flow_log(c, "password_change", info.account_id);
     return natomm_flow_status(c->r, HTTP_OK, "password_updated");
 }
@@ -219,12 +221,13 @@ int natomm_flow_delete(natomm_ctx *c)
         return natomm_flow_unavailable(c->r);
     /* sessions, codes, reset tokens and the consent record go with the row */
     natomm_db_exec(c->db, "natomm_acct_delete", (const char *[]){info.account_id});
-    if (natomm_session_end_all(c->db, c->r, info.account_id)
+    if (natomm_session_end_all(c->db, info.account_id)
         || natomm_session_end(c->db, c->r) || natomm_db_commit(c->db)) {
         natomm_db_rollback(c->db);
         apr_table_unset(c->r->err_headers_out, "Set-Cookie");
         return natomm_flow_unavailable(c->r);
     }
+    natomm_session_revoke_cached(c->r, info.account_id);
     natomm_flow_log(c, "delete", info.account_id);
     return natomm_flow_status(c->r, HTTP_OK, "deleted");
 }

@@ -469,7 +469,7 @@ static apr_status_t watchdog_tick(int state, void *data, apr_pool_t *p)
     const char *owner;
 
     /* at STARTING mod_dbd may not be set up in this child yet */
-    if (state != AP_WATCHDOG_STATE_RUNNING || !conf->mail_transport)
+    if (state != AP_WATCHDOG_STATE_RUNNING)
         return APR_SUCCESS;
     db = natomm_db_open(p, s);
     if (!db) {
@@ -485,7 +485,7 @@ static apr_status_t watchdog_tick(int state, void *data, apr_pool_t *p)
             natomm_db_num(p, natomm_now()), natomm_db_num(p, natomm_now())},
             5, &due);
     natomm_gate_db_health(s, p, n >= 0);
-    if (n > 0) {
+    if (n > 0 && conf->mail_transport) {
         int i;
         for (i = 0; i < due->nelts; i++)
             deliver_one(db, s, p, conf, APR_ARRAY_IDX(due, i, const char **), owner);

@@ -335,10 +335,7 @@ int natomm_session_end(natomm_db *db, request_rec *r)
     return rv < 0 ? -1 : 0;
 }
 
-/* Marks every cached session of the account made before now as stale on
- * this server; other servers' caches forget them within
- * NatommSessionCacheTTL. */
-static void cache_revoke(request_rec *r, const char *account_id)
+void natomm_session_revoke_cached(request_rec *r, const char *account_id)
 {
     natomm_server_conf *conf = sconf(r);
     cache_put(r, apr_pstrcat(r->pool, "revoked:", account_id, NULL),
@@ -346,9 +343,8 @@ static void cache_revoke(request_rec *r, const char *account_id)
               natomm_now() + conf->cache_ttl + 1);
 }
 
-int natomm_session_end_all(natomm_db *db, request_rec *r, const char *account_id)
+int natomm_session_end_all(natomm_db *db, const char *account_id)
 {
-    cache_revoke(r, account_id);
     return natomm_db_exec(db, "natomm_session_delete_account",
                           (const char *[]){account_id}) < 0 ? -1 : 0;
 }
@@ -359,7 +355,6 @@ int natomm_session_end_others(natomm_db *db, request_rec *r,
     const char *token = cookie_token(r);
     const char *keep = token ? natomm_sha256_hex(r->pool, token) : "";
 
-    cache_revoke(r, account_id);
     return natomm_db_exec(db, "natomm_session_delete_others",
                           (const char *[]){account_id, keep}) < 0 ? -1 : 0;
 }

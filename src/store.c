@@ -629,9 +629,10 @@ void natomm_db_purge(natomm_db *db, apr_int64_t unverified_lifetime)
                    (const char *[]){natomm_db_num(db->pool, now - 86400)});
     natomm_db_exec(db, "natomm_purge_sessions", (const char *[]){n, n});
     natomm_db_exec(db, "natomm_purge_reset", (const char *[]){n});
-    /* throttle windows are at most a day long */
+    /* throttle windows are at most a day; code requests are looked back
+     * on as long as codes are kept (lifetime, at most a day, plus a day) */
     natomm_db_exec(db, "natomm_purge_throttle",
-                   (const char *[]){natomm_db_num(db->pool, now - 86400)});
+                   (const char *[]){natomm_db_num(db->pool, now - 2 * 86400)});
     natomm_db_exec(db, "natomm_purge_unverified", (const char *[]){
         natomm_db_num(db->pool, now - unverified_lifetime)});
     week = natomm_db_num(db->pool, now - 7 * 86400);
