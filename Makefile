@@ -41,10 +41,17 @@ lint:
 integration: all
 	$(PYTHON) -m pytest -q tests/integration
 
-test: deps all
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+browser: deps all node_modules/.package-lock.json
+	$(PYTHON) -m pytest -q tests/browser
+
+test: deps all node_modules/.package-lock.json
 	@$(MAKE) -s unit
 	@$(MAKE) -s lint
 	$(PYTHON) -m pytest -q tests/integration
+	$(PYTHON) -m pytest -q tests/browser
 
 fuzz: deps
 	$(MAKE) -C tests/fuzz run
@@ -56,3 +63,4 @@ clean:
 	rm -rf .libs *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o src/.libs
 	@$(MAKE) -s -C tests/unit clean
 	@$(MAKE) -s -C tests/fuzz clean
+	rm -rf tests/output

@@ -117,7 +117,8 @@ static int register_write(natomm_ctx *c, const char **acct, const char *email,
         if (wait > 0)
             return 0;            /* nothing changes inside the cooldown */
         /* the new password rides with the new code, not on the account:
-         * whoever enters an older code gets that code's password */
+         * entering a code applies the password of the registration that
+         * sent it, and the newest code voids the older ones */
         natomm_db_exec(c->db, "natomm_acct_update_pending", (const char *[]){
             email, name, org, lang, acct[A_ID]});
         *event = "register_again";
@@ -258,6 +259,7 @@ static int login_unverified(natomm_ctx *c, const char **acct, const char *key)
     apr_pool_t *p = c->r->pool;
     const char *bucket = natomm_throttle_bucket(p, "resend:register", key);
     natomm_limit_t lim = natomm_flow_resend_limit(c);
+    natomm_json *j;
     apr_int64_t wait;
     int rv = 0;
 
@@ -275,9 +277,12 @@ static int login_unverified(natomm_ctx *c, const char **acct, const char *key)
         return natomm_flow_unavailable(c->r);
     }
     natomm_flow_log(c, "login_unverified", acct[A_ID]);
-    return natomm_send_error(c->r, HTTP_FORBIDDEN, "verification_required",
-                             "Confirm your e-mail address first: we have sent "
-                             "you a new code.");
+    j = natomm_error_json(p, "verification_required", wait == 0
+        ? "Confirm your e-mail address first: we have sent you a new code."
+        : "Confirm your e-mail address first with the code from our most "
+          "recent e-mail.");
+    natomm_json_bool(j, "code_sent", wait == 0);
+    return natomm_send_json(c->r, HTTP_FORBIDDEN, natomm_json_finish(j));
 }
 
 static int login_ok(natomm_ctx *c, const char **acct, const char *pw)

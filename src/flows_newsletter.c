@@ -148,33 +148,30 @@ static const char *query_token(natomm_ctx *c)
     return t;
 }
 
-/* GET: a page with a button. Link scanners follow GETs, so GET changes
- * nothing; the button POSTs the one-click form. */
-int natomm_flow_unsubscribe_page(natomm_ctx *c)
+/* The page's language: the account's, else the browser's. */
+static int page_in_french(natomm_ctx *c, const char *token)
 {
-    request_rec *r = c->r;
-    const char *token = query_token(c);
-    int fr;
-    const char *site, *page;
+    const char *account, *acct[I_NCOLS];
 
-    if (!token)
-        return OK;
-    fr = !strcmp(natomm_flow_accept_language(r), "fr");
-    site = ap_escape_html(r->pool, c->conf->site_name);
-    page = apr_pstrcat(r->pool,
+    if ((c->db || (c->db = natomm_db_acquire(c->r)))
+        && (account = token_account(c, token))
+        && natomm_db_row(c->db, "natomm_acct_by_id", (const char *[]){account},
+                         acct, I_NCOLS) == 1 && acct[I_LANG])
+        return !strcmp(acct[I_LANG], "fr");
+    return !strcmp(natomm_flow_accept_language(c->r), "fr");
+}
+
+/* A small page of the module's own, under a CSP that allows nothing but
+ * posting the form back here. */
+static int send_page(request_rec *r, int fr, const char *title, const char *body)
+{
+    const char *page = apr_pstrcat(r->pool,
         "<!doctype html>\n<html lang=\"", fr ? "fr" : "en", "\"><head>"
         "<meta charset=\"utf-8\">"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-        "<title>", fr ? "Désabonnement" : "Unsubscribe", " — ", site,
-        "</title></head>\n<body><main>\n<h1>",
-        fr ? "Se désabonner de la lettre d'information " :
-             "Unsubscribe from the newsletter of ", site, "</h1>\n<p>",
-        fr ? "Appuyez sur le bouton pour ne plus recevoir la lettre d'information."
-           : "Press the button to stop receiving the newsletter.",
-        "</p>\n<form method=\"post\" action=\"?token=", token, "\">"
-        "<input type=\"hidden\" name=\"List-Unsubscribe\" value=\"One-Click\">"
-        "<button type=\"submit\">", fr ? "Se désabonner" : "Unsubscribe",
-        "</button></form>\n</main></body></html>\n", NULL);
+        "<title>", title, "</title></head>\n<body><main>\n", body,
+        "\n</main></body></html>\n", NULL);
+
     ap_set_content_type(r, "text/html; charset=utf-8");
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
     apr_table_setn(r->headers_out, "Content-Security-Policy",
@@ -186,7 +183,55 @@ int natomm_flow_unsubscribe_page(natomm_ctx *c)
     return OK;
 }
 
-/* POST with List-Unsubscribe=One-Click (RFC 8058): no cookie, no redirect. */
+/* GET: a page with a button. Link scanners follow GETs, so GET changes
+ * nothing; the button POSTs the one-click form. */
+int natomm_flow_unsubscribe_page(natomm_ctx *c)
+{
+    request_rec *r = c->r;
+    const char *token = query_token(c), *site;
+    int fr;
+
+    if (!token)
+        return OK;
+    fr = page_in_french(c, token);
+    site = ap_escape_html(r->pool, c->conf->site_name);
+    return send_page(r, fr, apr_pstrcat(r->pool, fr ? "Désabonnement" : "Unsubscribe",
+                                        " — ", site, NULL),
+        apr_pstrcat(r->pool, "<h1>",
+            fr ? "Se désabonner de la lettre d'information " :
+                 "Unsubscribe from the newsletter of ", site, "</h1>\n<p>",
+            fr ? "Appuyez sur le bouton pour ne plus recevoir la lettre d'information."
+               : "Press the button to stop receiving the newsletter.",
+            "</p>\n<form method=\"post\" action=\"?token=", token, "\">"
+            "<input type=\"hidden\" name=\"List-Unsubscribe\" value=\"One-Click\">"
+            "<button type=\"submit\">", fr ? "Se désabonner" : "Unsubscribe",
+            "</button></form>", NULL));
+}
+
+/* Whether the POST is a person's browser submitting the page's form (mail
+ * providers' one-click POSTs are not navigations): it gets a page back. */
+static int browser_navigation(request_rec *r)
+{
+    const char *mode = apr_table_get(r->headers_in, "Sec-Fetch-Mode");
+    return mode && !strcasecmp(mode, "navigate");
+}
+
+static int unsubscribed(natomm_ctx *c, const char *token)
+{
+    int fr;
+
+    if (!browser_navigation(c->r))
+        return natomm_flow_status(c->r, HTTP_OK, "unsubscribed");
+    fr = page_in_french(c, token);
+    return send_page(c->r, fr, fr ? "Désabonné" : "Unsubscribed",
+                     fr ? "<h1>Vous êtes désabonné</h1>\n<p>Vous ne recevrez plus "
+                          "la lettre d'information.</p>"
+                        : "<h1>You are unsubscribed</h1>\n<p>You will not receive "
+                          "the newsletter any more.</p>");
+}
+
+/* POST with List-Unsubscribe=One-Click (RFC 8058): no cookie, no redirect;
+ * JSON, or a page for a person's browser. */
 int natomm_flow_unsubscribe(natomm_ctx *c)
 {
     const char *token, *one, *account;
@@ -207,5 +252,5 @@ int natomm_flow_unsubscribe(natomm_ctx *c)
             natomm_db_num(c->r->pool, natomm_now()), account}) < 0)
         return natomm_flow_unavailable(c->r);
     natomm_flow_log(c, "newsletter_unsubscribe_oneclick", account);
-    return natomm_flow_status(c->r, HTTP_OK, "unsubscribed");
+    return unsubscribed(c, token);
 }

@@ -85,12 +85,30 @@ static int is_ascii(const char *s)
     return 1;
 }
 
-/* RFC 2047 encoded-word when the subject is not plain ASCII. */
+/* RFC 2047: non-ASCII text as encoded-words of at most 75 characters,
+ * split between UTF-8 characters, folded onto continuation lines. */
 static const char *encode_header(apr_pool_t *p, const char *value)
 {
+    apr_array_header_t *words = apr_array_make(p, 4, sizeof(const char *));
+    const char *s = value;
+    int i;
+
     if (is_ascii(value))
         return value;
-    return apr_pstrcat(p, "=?UTF-8?B?", ap_pbase64encode(p, (char *)value), "?=", NULL);
+    while (*s) {
+        /* 39 bytes of text make 52 of base64: a 64-character word, and a
+         * "Subject: " line within 78 */
+        size_t n = strlen(s) > 39 ? 39 : strlen(s);
+        while (n < strlen(s) && n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+            n--;
+        APR_ARRAY_PUSH(words, const char *) = apr_pstrcat(p, "=?UTF-8?B?",
+            ap_pbase64encode(p, apr_pstrmemdup(p, s, n)), "?=", NULL);
+        s += n;
+    }
+    for (i = 1; i < words->nelts; i++)      /* folded: CRLF and a space */
+        APR_ARRAY_IDX(words, i, const char *) = apr_pstrcat(p, "\r\n ",
+            APR_ARRAY_IDX(words, i, const char *), NULL);
+    return apr_array_pstrcat(p, words, 0);
 }
 
 /* Lines end in CRLF, as RFC 5322 wants; no bare CR survives. */
@@ -127,6 +145,22 @@ static const char *from_domain(apr_pool_t *p, const char *from)
         return "localhost";
     end = at + 1 + strcspn(at + 1, "> \t");
     return apr_pstrmemdup(p, at + 1, end - at - 1);
+}
+
+/* "Name <addr>" with the name encoded when it is not ASCII. */
+static const char *from_header(apr_pool_t *p, const char *from)
+{
+    const char *lt = strrchr(from, '<');
+    char *name;
+
+    if (!lt || is_ascii(from))
+        return from;
+    name = apr_pstrmemdup(p, from, lt - from);
+    while (*name == ' ' || *name == '"')
+        name++;
+    while (*name && (name[strlen(name) - 1] == ' ' || name[strlen(name) - 1] == '"'))
+        name[strlen(name) - 1] = '\0';
+    return apr_pstrcat(p, encode_header(p, name), " ", lt, NULL);
 }
 
 /* The bare address of "Name <addr>" (or of a bare addr). */
@@ -223,7 +257,7 @@ static char *build_message(request_rec *r, const natomm_server_conf *conf,
         if (*c == '\r')
             *c = ' ';
     return apr_pstrcat(p,
-        "From: ", conf->mail_from, "\r\n",
+        "From: ", from_header(p, conf->mail_from), "\r\n",
         "To: <", to, ">\r\n",
         "Subject: ", encode_header(p, subject), "\r\n",
         "Date: ", rfc5322_date(p, apr_time_now()), "\r\n",
@@ -368,9 +402,11 @@ static void deliver_one(natomm_db *db, server_rec *s, apr_pool_t *p,
     const char *err;
     int permanent = 0;
 
+    /* the row was read before the claim: another server may have sent,
+     * failed or deferred it since */
     if (natomm_db_exec(db, "natomm_outbox_claim", (const char *[]){
             natomm_db_num(p, now + LEASE_SECONDS), owner, row[0],
-            natomm_db_num(p, now)}) != 1)
+            natomm_db_num(p, now), natomm_db_num(p, now)}) != 1)
         return;                  /* another process holds it */
     if (apr_atoi64(row[4]) < now - conf->mail_give_up) {
         give_up(db, s, p, row[0], owner, "too old: no longer retried");

@@ -166,8 +166,11 @@ const char *natomm_smtp_send(apr_pool_t *p, const natomm_smtp_t *t,
     curl_easy_cleanup(h);
     if (rc == CURLE_OK)
         return NULL;
-    /* a 5xx answer is final; anything else (4xx, network, TLS) is tried again */
-    *permanent = code >= 500 && code < 600;
+    /* a 5xx answer to the message or its recipient is final; anything else
+     * (4xx, network, TLS, and authentication: a wrong or missing password
+     * is the sysadmin's to fix, and the mail must wait for it) is retried */
+    *permanent = code >= 500 && code < 600 && rc != CURLE_LOGIN_DENIED
+        && code != 530 && code != 534 && code != 535 && code != 538;
     return apr_psprintf(p, "%s (SMTP %ld): %s", curl_easy_strerror(rc), code,
                         *err ? err : "-");
 }

@@ -126,7 +126,8 @@ static const statement_t statements[] = {
      " ORDER BY next_attempt_at LIMIT 20"},
     {"natomm_outbox_claim",
      "UPDATE natomm_outbox SET lease_until = %lld, lease_owner = %s"
-     " WHERE id = %lld AND sent_at IS NULL AND lease_until < %lld"},
+     " WHERE id = %lld AND sent_at IS NULL AND failed_at IS NULL"
+     " AND lease_until < %lld AND next_attempt_at <= %lld"},
     {"natomm_outbox_sent",
      "UPDATE natomm_outbox SET sent_at = %lld, lease_until = 0, message = ''"
      " WHERE id = %lld AND lease_owner = %s"},

@@ -1,0 +1,25 @@
+// index.html: the news page. Logged in: the gated video plays here and the
+// download link works. Logged out: "Log in / Create an account to download",
+// both bringing the user back here.
+import { initPage, onLang, getLang, t, VIDEO } from './common.js';
+
+initPage().then(async (session) => {
+  if (!session || !session.authenticated) return;
+  const video = document.getElementById('video');
+  video.src = VIDEO;
+  video.hidden = false;
+  document.getElementById('video-poster').hidden = true;
+  try {
+    const head = await fetch(VIDEO, { method: 'HEAD', credentials: 'same-origin' });
+    const bytes = Number(head.headers.get('Content-Length'));
+    if (head.ok && bytes > 0) {
+      const slot = document.getElementById('download-size');
+      onLang(() => {
+        const mb = (bytes / 1048576).toLocaleString(getLang(), { maximumFractionDigits: 1 });
+        slot.textContent = t('video.size', { size: mb });
+      });
+    }
+  } catch (e) {
+    /* the size is a nicety */
+  }
+});
