@@ -545,14 +545,14 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
 
     for (v = s; v; v = v->next)
         apply_defaults(v, ap_get_module_config(v->module_config, &natomm_module));
-    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG
-        || !natomm_config_in_use())
-        return OK;               /* the trial pass of start-up, or loaded unused */
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG)
+        return OK;               /* the trial pass of start-up */
     natomm_load_dictionary(pconf, s, main_conf);
     if ((rv = natomm_cache_post_config(pconf, ptemp, s)) != OK)
         return rv;
-    /* delivery, purging and the database health mark all run there */
-    return natomm_mail_watchdog_register(pconf, s);
+    /* delivery, purging and the database health mark run there; not for a
+     * server that loads the module without using it */
+    return natomm_config_in_use() ? natomm_mail_watchdog_register(pconf, s) : OK;
 }
 
 static void child_init(apr_pool_t *p, server_rec *s)

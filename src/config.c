@@ -29,7 +29,7 @@ int natomm_config_in_use(void)
 
 
 typedef struct {
-    int uses_gate, uses_handler, has_driver;
+    int uses_gate, uses_handler, has_driver, has_natomm_directive;
 } conf_usage;
 
 static int arg_is(const ap_directive_t *d, const char *word)
@@ -53,6 +53,8 @@ static void scan(const ap_directive_t *d, conf_usage *u)
             u->uses_handler = 1;
         else if (!strcasecmp(d->directive, "DBDriver"))
             u->has_driver = 1;
+        else if (!strncasecmp(d->directive, "Natomm", 6))
+            u->has_natomm_directive = 1;
         if (d->first_child)
             scan(d->first_child, u);
     }
@@ -108,15 +110,17 @@ int natomm_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                         server_rec *s)
 {
     natomm_server_conf *c = ap_get_module_config(s->module_config, &natomm_module);
-    conf_usage u = {0, 0, 0};
+    conf_usage u = {0, 0, 0, 0};
     const char *what;
     (void)plog; (void)ptemp;
 
     if (read_password_files(pconf, s) != OK || check_cache(s) != OK)
         return HTTP_INTERNAL_SERVER_ERROR;
     scan(ap_conftree, &u);
-    in_use = u.uses_gate || u.uses_handler;
-    if (!in_use)
+    /* a gate only in .htaccess files is not in this tree: any Natomm
+     * directive in the server configuration also says the module is used */
+    in_use = u.uses_gate || u.uses_handler || u.has_natomm_directive;
+    if (!u.uses_gate && !u.uses_handler)
         return OK;
     what = u.uses_gate ? "AuthType natomm" : "SetHandler natomm";
     if (!APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire)) {

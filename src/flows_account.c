@@ -361,7 +361,10 @@ int natomm_flow_logout(natomm_ctx *c)
     had = natomm_session_current(c->db, c->r, &info);
     if (natomm_session_end(c->db, c->r))
         return natomm_flow_unavailable(c->r);
-    if (had == 1)
+    if (had == 1) {
+        /* a gate check racing the logout may have cached the session again */
+        natomm_session_revoke_cached(c->r, info.account_id);
         natomm_flow_log(c, "logout", info.account_id);
+    }
     return natomm_flow_status(c->r, HTTP_OK, "logged_out");
 }

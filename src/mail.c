@@ -85,7 +85,7 @@ static int is_ascii(const char *s)
     return 1;
 }
 
-/* RFC 2047: non-ASCII text as encoded-words of at most 75 characters,
+/* RFC 2047: non-ASCII text as encoded-words of at most 64 characters,
  * split between UTF-8 characters, folded onto continuation lines. */
 static const char *encode_header(apr_pool_t *p, const char *value)
 {

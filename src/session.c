@@ -445,6 +445,7 @@ int natomm_gate_check_authn(request_rec *r)
     char cached[CACHE_VALUE_MAX];
     natomm_session_info info;
     apr_int64_t until, ttl_end;
+    apr_time_t made;
     int rv;
 
     if (!type || strcasecmp(type, NATOMM_AUTHTYPE))
@@ -462,6 +463,8 @@ int natomm_gate_check_authn(request_rec *r)
             return unavailable(r);
         return allow(r, email);
     }
+    /* dated before the lookup: a revocation committed meanwhile wins */
+    made = apr_time_now();
     rv = gate_lookup(r, hash, &info, &until);
     if (rv < 0) {
         natomm_gate_db_health(r->server, r->pool, 0);
@@ -471,7 +474,7 @@ int natomm_gate_check_authn(request_rec *r)
         return deny(r);
     ttl_end = natomm_now() + conf->cache_ttl;
     cache_put(r, hash, apr_psprintf(r->pool, "%s\t%" APR_TIME_T_FMT "\t%s",
-                                    info.account_id, apr_time_now(), info.email),
+                                    info.account_id, made, info.email),
               until < ttl_end ? until : ttl_end);
     return allow(r, info.email);
 }
