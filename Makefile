@@ -38,8 +38,9 @@ lint:
 	    --inline-suppr --quiet -I include --suppress=missingIncludeSystem \
 	    src mod_natomm.c
 
-integration: all
+integration: deps all
 	$(PYTHON) -m pytest -q tests/integration
+	NATOMM_DB=pgsql $(PYTHON) -m pytest -q tests/integration
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -51,6 +52,7 @@ test: deps all node_modules/.package-lock.json
 	@$(MAKE) -s unit
 	@$(MAKE) -s lint
 	$(PYTHON) -m pytest -q tests/integration
+	NATOMM_DB=pgsql $(PYTHON) -m pytest -q tests/integration
 	$(PYTHON) -m pytest -q tests/browser
 
 fuzz: deps

@@ -28,7 +28,7 @@ struct natomm_db {
     apr_pool_t *pool;
     request_rec *r;            /* for logging; may be NULL */
     server_rec *s;
-    apr_dbd_transaction_t *trans;
+    int in_transaction;        /* BEGIN sent, no COMMIT or ROLLBACK yet */
     int failed;                /* a statement failed inside the transaction */
     int opened;                /* from ap_dbd_open: must be closed */
 };
@@ -285,7 +285,9 @@ static int raw_select(natomm_db *db, const char *sql, const char **first)
     apr_dbd_row_t *row = NULL;
     int got = 0;
 
-    if (apr_dbd_select(db->dbd->driver, db->pool, db->dbd->handle, &res, sql, 0))
+    /* random access: on pgsql a sequential (async) result reads an error
+     * as "no more rows" */
+    if (apr_dbd_select(db->dbd->driver, db->pool, db->dbd->handle, &res, sql, 1))
         return -1;
     /* drain every row: PostgreSQL's async mode requires it */
     while (apr_dbd_get_row(db->dbd->driver, db->pool, res, &row, -1) == 0) {
@@ -329,6 +331,14 @@ static int migrate(natomm_db *db)
         return -1;
     if (is_pgsql(db))
         raw_select(db, "SELECT pg_advisory_xact_lock(7245400101)", NULL);
+    /* SQLite: another process may have changed the schema since this
+     * connection last read it, and the driver's sqlite3_prepare then fails
+     * the next statement; one throwaway read under the write lock takes
+     * that failure and reloads the schema */
+    if (is_sqlite(db)) {
+        raw_select(db, "SELECT COUNT(*) FROM sqlite_master", NULL);
+        db->failed = 0;
+    }
     raw_exec(db, "CREATE TABLE IF NOT EXISTS natomm_meta ("
                  " name VARCHAR(64) PRIMARY KEY, value VARCHAR(255) NOT NULL)");
     version = db->failed ? 0 : read_version(db);
@@ -391,8 +401,9 @@ static int ensure_schema(natomm_db *db)
  * repeat them in DBDInitSQL. */
 static void sqlite_pragmas(natomm_db *db)
 {
-    raw_select(db, "PRAGMA journal_mode=WAL", NULL);
+    /* the timeout first: switching to WAL takes a lock another may hold */
     raw_select(db, "PRAGMA busy_timeout=5000", NULL);
+    raw_select(db, "PRAGMA journal_mode=WAL", NULL);
     raw_select(db, "PRAGMA foreign_keys=ON", NULL);
 }
 
@@ -440,8 +451,7 @@ void natomm_store_child_init(apr_pool_t *p)
 static apr_status_t end_open_transaction(void *data)
 {
     natomm_db *db = data;
-    if (db->trans)
-        natomm_db_rollback(db);
+    natomm_db_rollback(db);
     return APR_SUCCESS;
 }
 
@@ -487,23 +497,31 @@ natomm_db *natomm_db_open(apr_pool_t *p, server_rec *s)
 
 void natomm_db_close(natomm_db *db)
 {
-    if (db->trans)
-        natomm_db_rollback(db);
+    natomm_db_rollback(db);
     if (db->opened && db->dbd) {
         dbd_close(db->s, db->dbd);
         db->dbd = NULL;
     }
 }
 
+/* Transactions are plain SQL rather than apr_dbd_transaction_*: the pgsql
+ * driver writes through a NULL transaction when BEGIN fails (a lost
+ * server), and the sqlite3 driver's BEGIN is what we send anyway. */
+static int control(natomm_db *db, const char *sql)
+{
+    int nrows = 0;
+    return apr_dbd_query(db->dbd->driver, db->dbd->handle, &nrows, sql) ? -1 : 0;
+}
+
 int natomm_db_begin(natomm_db *db)
 {
     db->failed = 0;
-    if (apr_dbd_transaction_start(db->dbd->driver, db->pool, db->dbd->handle,
-                                  &db->trans)) {
-        db->trans = NULL;
+    /* SQLite: take the write lock now, so two writers queue, not deadlock */
+    if (control(db, is_sqlite(db) ? "BEGIN IMMEDIATE" : "BEGIN")) {
         db_log(db, APLOG_ERR, "begin transaction");
         return -1;
     }
+    db->in_transaction = 1;
     return 0;
 }
 
@@ -511,27 +529,22 @@ int natomm_db_commit(natomm_db *db)
 {
     int failed = db->failed;
 
-    if (!db->trans)
+    if (!db->in_transaction)
         return -1;
-    if (failed)
-        apr_dbd_transaction_mode_set(db->dbd->driver, db->trans,
-                                     APR_DBD_TRANSACTION_ROLLBACK);
-    if (apr_dbd_transaction_end(db->dbd->driver, db->pool, db->trans)) {
+    db->in_transaction = 0;
+    if (control(db, failed ? "ROLLBACK" : "COMMIT")) {
         db_log(db, APLOG_ERR, "commit");
         failed = 1;
     }
-    db->trans = NULL;
     return failed ? -1 : 0;
 }
 
 void natomm_db_rollback(natomm_db *db)
 {
-    if (!db->trans)
+    if (!db->in_transaction)
         return;
-    apr_dbd_transaction_mode_set(db->dbd->driver, db->trans,
-                                 APR_DBD_TRANSACTION_ROLLBACK);
-    apr_dbd_transaction_end(db->dbd->driver, db->pool, db->trans);
-    db->trans = NULL;
+    db->in_transaction = 0;
+    control(db, "ROLLBACK");
 }
 
 /* Parameters of a statement: its % signs, less the %% pairs. */
@@ -587,7 +600,7 @@ int natomm_db_rows(natomm_db *db, const char *label, const char **args,
 
     *rows = apr_array_make(db->pool, 4, sizeof(const char **));
     if (!stmt || apr_dbd_pselect(db->dbd->driver, db->pool, db->dbd->handle,
-                                 &res, stmt, 0, nargs, args)) {
+                                 &res, stmt, 1, nargs, args)) {
         db->failed = 1;
         db_log(db, APLOG_ERR, label);
         return -1;

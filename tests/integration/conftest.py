@@ -4,9 +4,13 @@ Run:  cd <repo> && /usr/bin/python3 -m pytest -q tests/integration
 Env:  NATOMM_KEEP=1 keeps every generated server root (/tmp/natomm-it-*);
       roots of servers used by a failing test are kept anyway.
       NATOMM_MODULE=/path/to/mod_natomm.so overrides the module.
+      NATOMM_DB=pgsql runs every server on PostgreSQL: one throwaway cluster per
+      session (initdb + pg_ctl as the postgres user, a free loopback port), a
+      fresh database per server; stopped and deleted at session end.
 """
 
 import os
+import signal
 
 import pytest
 
@@ -15,6 +19,24 @@ import natomm_env as ne
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: sleeps for configured short lifetimes")
+    # a SIGTERM (CI timeout) unwinds like Ctrl-C: fixtures stop their httpds and
+    # pytest_sessionfinish removes the PostgreSQL cluster
+    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        def on_term(signum, frame):
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            raise KeyboardInterrupt("SIGTERM")
+        signal.signal(signal.SIGTERM, on_term)
+
+
+def pytest_report_header(config):
+    if ne.DB_KIND == "pgsql":
+        return "natomm database: PostgreSQL (%s; a throwaway cluster, a database per server)" \
+            % ne.PG_BIN
+    return "natomm database: SQLite (a file per server)"
+
+
+def pytest_sessionfinish(session, exitstatus):
+    ne.shutdown_session_cluster()
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -59,12 +81,18 @@ class ServerFactory:
         return s
 
     def close(self):
-        for s in self.servers:
-            try:
-                s.stop()
-            finally:
+        # all stopped before any is cleaned up: servers may share a database
+        # (a SQLite file in the first one's root) or a mail folder
+        try:
+            for s in self.servers:
+                try:
+                    s.stop()
+                except Exception as e:      # pragma: no cover - keep stopping
+                    print("\n[natomm] stopping %s: %r" % (s.name, e))
+        finally:
+            for s in self.servers:
                 s.cleanup(keep=getattr(s, "keep", False))
-        self.servers = []
+            self.servers = []
 
 
 @pytest.fixture(scope="session")

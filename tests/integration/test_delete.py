@@ -4,7 +4,6 @@
 the cookie cleared; the address can then register again as a new one."""
 
 import re
-import sqlite3
 import time
 
 import pytest
@@ -16,11 +15,7 @@ VIDEO = "/videos/sample.mp4"
 
 
 def db_rows(server, sql, args=()):
-    db = sqlite3.connect("file:%s?mode=ro" % server.db_path, uri=True, timeout=5)
-    try:
-        return db.execute(sql, args).fetchall()
-    finally:
-        db.close()
+    return server.db_rows(sql, args)     # SQLite or PostgreSQL (NATOMM_DB)
 
 
 def account_id(server, addr):

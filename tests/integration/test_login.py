@@ -151,7 +151,12 @@ def test_unverified_right_password_needs_verification(fast_server):
     seen = srv.mail_names(addr)
     r = c.login(addr, GOOD_PASSWORD)
     expect_error(r, 403, "verification_required")
+    assert r.json()["code_sent"] is True
     assert not [x for x in ne.set_cookies(r) if x[1]], "unverified login got a session"
+    # inside the resend interval no new code goes out, and the answer says so
+    again = c.login(addr, GOOD_PASSWORD)
+    expect_error(again, 403, "verification_required")
+    assert again.json()["code_sent"] is False
     msg = srv.wait_for_mail(addr, since=seen)
     code2 = ne.extract_code(msg)
     assert code2, ne.mail_text(msg)

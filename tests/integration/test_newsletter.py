@@ -3,7 +3,6 @@ unsubscribe (GET page, POST List-Unsubscribe=One-Click); section 6 List-Unsubscr
 headers; section 7 consent record (when, from which address, when withdrawn)."""
 
 import re
-import sqlite3
 import time
 import urllib.parse
 
@@ -18,11 +17,7 @@ ONE_CLICK = "List-Unsubscribe=One-Click"
 
 
 def db_rows(server, sql, args=()):
-    db = sqlite3.connect("file:%s?mode=ro" % server.db_path, uri=True, timeout=5)
-    try:
-        return db.execute(sql, args).fetchall()
-    finally:
-        db.close()
+    return server.db_rows(sql, args)     # SQLite or PostgreSQL (NATOMM_DB)
 
 
 def account_id(server, addr):
@@ -221,3 +216,23 @@ def test_unsubscribe_page_reflects_no_markup(client):
         assert r.status_code == 200, r.status_code
         assert "<b id=natomm-injected>" not in r.text, r.text
         assert '"><b' not in r.text and "<a href=//e>" not in r.text, r.text
+
+
+def test_oneclick_post_from_a_browser_gets_a_page(server):
+    """The module's own unsubscribe page posts a native form: a person's
+    browser (Sec-Fetch-Mode: navigate) gets an HTML confirmation, not JSON;
+    mail providers' one-click POSTs get JSON (tested above)."""
+    account = ne.create_account(server)
+    c = account.client
+    seen = server.mail_names(account.email)
+    assert expect_json(c.post("/account/newsletter", {"subscribe": "1"}), 200) == {
+        "status": "subscribed"}
+    msg = server.wait_for_mail(account.email, since=seen)
+    link = str(msg["List-Unsubscribe"]).strip("<>")
+    path = link[link.index("/account/"):]
+    r = c.post(path, {"List-Unsubscribe": "One-Click"}, send_cookies=False,
+               headers={"Sec-Fetch-Mode": "navigate", "Accept": "text/html"})
+    assert r.status_code == 200
+    assert r.headers["Content-Type"].startswith("text/html")
+    assert "unsubscribed" in r.text.lower()
+    assert expect_json(c.session(), 200)["newsletter"] is False

@@ -5,7 +5,6 @@ one making the change stays. Runs on a server whose gate trusts its cache for
 1 s only, so revocation can be checked through the gate too."""
 
 import re
-import sqlite3
 import time
 
 import pytest
@@ -20,11 +19,7 @@ WEAK = "qzvxkjwtrplmnb"
 
 
 def db_rows(server, sql, args=()):
-    db = sqlite3.connect("file:%s?mode=ro" % server.db_path, uri=True, timeout=5)
-    try:
-        return db.execute(sql, args).fetchall()
-    finally:
-        db.close()
+    return server.db_rows(sql, args)     # SQLite or PostgreSQL (NATOMM_DB)
 
 
 def account_id(server, addr):

@@ -13,7 +13,6 @@ after that day, which a test cannot wait for. What is checked here is that the
 purge running every second neither deletes it early nor lets it through.
 """
 
-import sqlite3
 import time
 
 import pytest
@@ -35,11 +34,7 @@ DEADLINE = 7.0       # lifetime (<= 2 s) + whole-second rounding + purge interva
 
 
 def db_rows(server, sql, args=()):
-    db = sqlite3.connect("file:%s?mode=ro" % server.db_path, uri=True, timeout=5)
-    try:
-        return db.execute(sql, args).fetchall()
-    finally:
-        db.close()
+    return server.db_rows(sql, args)     # SQLite or PostgreSQL (NATOMM_DB)
 
 
 def count(server, sql, args=()):

@@ -5,7 +5,6 @@ it answers the same for known, unknown and unverified addresses, never logs
 anyone in, and ends every session of the account (SPEC sections 4 and 8)."""
 
 import re
-import sqlite3
 import time
 
 import pytest
@@ -30,11 +29,7 @@ NatommSessionCacheTTL 1s
 # local helpers
 
 def db_rows(server, sql, args=()):
-    db = sqlite3.connect("file:%s?mode=ro" % server.db_path, uri=True, timeout=5)
-    try:
-        return db.execute(sql, args).fetchall()
-    finally:
-        db.close()
+    return server.db_rows(sql, args)     # SQLite or PostgreSQL (NATOMM_DB)
 
 
 def account_id(server, addr):

@@ -6,7 +6,6 @@ logging, and CR/LF or control characters in input."""
 
 import random
 import re
-import sqlite3
 import statistics
 import string
 import time
@@ -30,11 +29,7 @@ SESS_CONF = "NatommSessionIdle 2s\nNatommSessionLifetime 5s\nNatommSessionCacheT
 # local helpers
 
 def db_rows(server, sql, args=()):
-    db = sqlite3.connect("file:%s?mode=ro" % server.db_path, uri=True, timeout=5)
-    try:
-        return db.execute(sql, args).fetchall()
-    finally:
-        db.close()
+    return server.db_rows(sql, args)     # SQLite or PostgreSQL (NATOMM_DB)
 
 
 def account_id(server, addr):

@@ -1,10 +1,5 @@
 """SPEC section 7 (storage) and section 5 "Database down: fail closed (503), never let through"."""
 
-import glob
-import os
-import shutil
-import sqlite3
-import tempfile
 import time
 
 import pytest
@@ -15,27 +10,18 @@ from natomm_env import BROWSER_ACCEPT, GOOD_PASSWORD, expect_error, expect_json,
 VIDEO = "/videos/sample.mp4"
 
 
-def snapshot_db(server):
-    """Copy the SQLite file (+ -wal/-shm) and open the copy; never touch the live one."""
-    tmp = tempfile.mkdtemp(prefix="natomm-it-dbcopy-")
-    for f in glob.glob(server.db_path + "*"):
-        shutil.copy(f, os.path.join(tmp, os.path.basename(f)))
-    db = sqlite3.connect(os.path.join(tmp, os.path.basename(server.db_path)))
-    return db, tmp
-
-
-def all_text_values(db):
+def all_text_values(server):
+    """Every non-NULL value of every table (read-only, SQLite or PostgreSQL),
+    as ("table[#column]", text)."""
     out = []
-    tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+    tables = server.db_tables()
     for t in tables:
-        cur = db.execute('SELECT * FROM "%s"' % t.replace('"', '""'))
-        cols = [d[0] for d in cur.description]
-        for row in cur:
-            for col, v in zip(cols, row):
+        for row in server.db_rows('SELECT * FROM "%s"' % t.replace('"', '""')):
+            for i, v in enumerate(row):
                 if isinstance(v, bytes):
-                    out.append(("%s.%s" % (t, col), v.decode("latin-1")))
+                    out.append(("%s#%d" % (t, i), v.decode("latin-1")))
                 elif v is not None:
-                    out.append(("%s.%s" % (t, col), str(v)))
+                    out.append(("%s#%d" % (t, i), str(v)))
     return tables, out
 
 
@@ -44,56 +30,45 @@ def where(values, needle):
 
 
 def test_schema_created_and_secrets_not_in_clear(server, account):
-    assert os.path.isfile(server.db_path), "no database created at first start"
+    assert server.db_exists() and "natomm_account" in server.db_tables(), \
+        "no database created at first start"
     code_client = server.client()
     addr, code, _ = ne.register_and_get_code(code_client, server)   # a pending code
     time.sleep(1.5)     # the mail was delivered; let the outbox settle
     token = list(account.client.cookies.values())[0]
-    db, tmp = snapshot_db(server)
-    try:
-        tables, values = all_text_values(db)
-        assert tables, "schema missing"
-        assert not where(values, GOOD_PASSWORD), "password stored in the clear"
-        assert where(values, "$argon2id$v=19$m=19456,t=2,p=1$"), \
-            "no argon2id PHC string with the SPEC parameters"
-        # (the outbox of SPEC section 6 must hold the mail until it is delivered;
-        # once delivered, nothing keeps the code in the clear)
-        for variant in (code, code.replace("-", "")):
-            assert not where(values, variant), \
-                "code stored in the clear after the mail was delivered: %s" % where(values, variant)
-        assert not where(values, token), "session token stored in the clear"
-        assert where(values, addr), "address as typed is kept"
-    finally:
-        db.close()
-        shutil.rmtree(tmp, ignore_errors=True)
+    tables, values = all_text_values(server)
+    assert tables, "schema missing"
+    assert not where(values, GOOD_PASSWORD), "password stored in the clear"
+    assert where(values, "$argon2id$v=19$m=19456,t=2,p=1$"), \
+        "no argon2id PHC string with the SPEC parameters"
+    # (the outbox of SPEC section 6 must hold the mail until it is delivered;
+    # once delivered, nothing keeps the code in the clear)
+    for variant in (code, code.replace("-", "")):
+        assert not where(values, variant), \
+            "code stored in the clear after the mail was delivered: %s" % where(values, variant)
+    assert not where(values, token), "session token stored in the clear"
+    assert where(values, addr), "address as typed is kept"
 
 
 # ---------------------------------------------------------------------------
 # database down
 
 def break_database(server):
-    """Make the SQLite database unusable under the running server: garbage over the
-    db file, its WAL and its shared-memory index (the children keep their file
-    descriptors, so permissions alone would not do), then remove all access."""
-    for f in glob.glob(server.db_path + "*"):
-        size = max(os.path.getsize(f), 4096)
-        with open(f, "r+b") as fh:
-            fh.write(os.urandom(size))
-        os.chmod(f, 0)
-    os.chmod(server.var_dir, 0)
+    """The database becomes unusable under the running server (SQLite: garbage
+    over the file and no permissions; PostgreSQL: the server's database refuses
+    connections and its open ones are ended).  See natomm_env."""
+    server.break_database()
 
 
-def restore_permissions(server):
-    os.chmod(server.var_dir, 0o755)
-    for f in glob.glob(server.db_path + "*"):
-        os.chmod(f, 0o644)
+def restore_database(server):
+    server.restore_database()
 
 
 @pytest.fixture
 def dbdown_server(server_factory):
     srv = server_factory(name="dbdown")
     yield srv
-    restore_permissions(srv)
+    restore_database(srv)
 
 
 def test_db_down_gate_fails_closed_cold_session(dbdown_server):
@@ -133,7 +108,7 @@ def test_db_down_warm_session_fails_closed_after_cache_ttl(server_factory):
         r = acc.client.get(VIDEO, headers={"Range": "bytes=0-99"})
         assert r.status_code == 503, r.status_code
     finally:
-        restore_permissions(srv)
+        restore_database(srv)
 
 
 def test_db_down_account_endpoints_503(dbdown_server):

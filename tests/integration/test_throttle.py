@@ -10,7 +10,6 @@ Runs on its own server with small limits:
 """
 
 import re
-import sqlite3
 import time
 
 import pytest
@@ -29,11 +28,7 @@ SENT = {"status": "code_sent"}
 
 
 def db_rows(server, sql, args=()):
-    db = sqlite3.connect("file:%s?mode=ro" % server.db_path, uri=True, timeout=5)
-    try:
-        return db.execute(sql, args).fetchall()
-    finally:
-        db.close()
+    return server.db_rows(sql, args)     # SQLite or PostgreSQL (NATOMM_DB)
 
 
 def account_id(server, addr):
