@@ -9,7 +9,6 @@ Env:  NATOMM_KEEP=1 keeps every generated server root (/tmp/natomm-it-*);
       fresh database per server; stopped and deleted at session end.
 """
 
-import os
 import signal
 
 import pytest

@@ -9,7 +9,6 @@ import os
 
 import pytest
 
-import natomm_env as ne
 
 
 @pytest.fixture

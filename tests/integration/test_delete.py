@@ -3,51 +3,14 @@
 200 {"status":"deleted"}; the account, its sessions and codes are removed and
 the cookie cleared; the address can then register again as a new one."""
 
-import re
 import time
 
 import pytest
 
 import natomm_env as ne
-from natomm_env import GOOD_PASSWORD, OTHER_PASSWORD, expect_error, expect_json, unique_email
+from natomm_env import GOOD_PASSWORD, OTHER_PASSWORD, expect_error, expect_json
 
 VIDEO = "/videos/sample.mp4"
-
-
-def db_rows(server, sql, args=()):
-    return server.db_rows(sql, args)     # SQLite or PostgreSQL (NATOMM_DB)
-
-
-def account_id(server, addr):
-    rows = db_rows(server, "SELECT id FROM natomm_account WHERE email_norm = ?", (addr.lower(),))
-    assert rows, "no account row for %s" % addr
-    return str(rows[0][0])
-
-
-def wait_event(server, event, account, ip, timeout=3.0):
-    pat = re.compile(r"NATOMM: event=%s account=%s ip=%s\b" % (
-        re.escape(event), re.escape(str(account)), re.escape(ip)))
-    deadline = time.time() + timeout
-    while not pat.search(server.read_error_log()):
-        if time.time() > deadline:
-            raise AssertionError("no log line 'event=%s account=%s ip=%s'" % (event, account, ip))
-        time.sleep(0.1)
-
-
-def create_accounts(server, n):
-    clients = [server.client() for _ in range(n)]
-    addrs = []
-    for c in clients:
-        addr = unique_email("del")
-        _, r = c.register(addr, GOOD_PASSWORD)
-        assert expect_json(r, 202)["status"] == "code_sent"
-        addrs.append(addr)
-    out = []
-    for c, addr in zip(clients, addrs):
-        code = ne.extract_code(server.wait_for_mail(addr))
-        assert expect_json(c.verify(addr, code), 200) == {"status": "verified"}
-        out.append(ne.Account(addr, GOOD_PASSWORD, c))
-    return out
 
 
 def delete(client, password, **kw):
@@ -63,7 +26,7 @@ def server(module_server_factory):
 
 @pytest.fixture(scope="module")
 def accounts(server):
-    accs = create_accounts(server, 2)
+    accs = ne.create_accounts(server, 2)
     accs[0].t_registered = accs[1].t_registered = time.time()
     return accs
 
@@ -98,7 +61,7 @@ def test_delete_removes_everything(server, accounts):
     a = acc.client
     b = server.client()
     assert expect_json(b.login(acc.email, remember="1"), 200)["status"] == "logged_in"
-    aid = account_id(server, acc.email)
+    aid = ne.account_id(server, acc.email)
     name = list(a.cookies)[0]
     cookie_a, cookie_b = a.cookie_header(), b.cookie_header()
 
@@ -115,11 +78,11 @@ def test_delete_removes_everything(server, accounts):
     for ck in (cookie_a, cookie_b):
         assert expect_json(other.session(cookie=ck), 200) == {"authenticated": False}
     expect_error(other.login(acc.email, GOOD_PASSWORD), 401, "invalid_credentials")
-    wait_event(server, "delete", aid, a.source_ip)
+    ne.wait_event(server, "delete", aid, a.source_ip)
 
     for table, col in (("natomm_account", "id"), ("natomm_session", "account_id"),
                        ("natomm_code", "account_id"), ("natomm_reset_token", "account_id")):
-        n = db_rows(server, "SELECT COUNT(*) FROM %s WHERE %s = ?" % (table, col), (int(aid),))[0][0]
+        n = server.db_rows("SELECT COUNT(*) FROM %s WHERE %s = ?" % (table, col), (int(aid),))[0][0]
         assert n == 0, "%d row(s) of the deleted account left in %s" % (n, table)
 
     # the address is free again: a new registration gets a code, not
@@ -134,6 +97,6 @@ def test_delete_removes_everything(server, accounts):
     code = ne.extract_code(msg)
     assert code, ne.mail_text(msg)
     assert expect_json(c.verify(acc.email, code), 200) == {"status": "verified"}
-    assert account_id(server, acc.email) != aid
+    assert ne.account_id(server, acc.email) != aid
     assert expect_json(server.client().login(acc.email, OTHER_PASSWORD), 200)["status"] == "logged_in"
     expect_error(server.client().login(acc.email, GOOD_PASSWORD), 401, "invalid_credentials")

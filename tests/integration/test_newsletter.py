@@ -9,54 +9,18 @@ import urllib.parse
 import pytest
 
 import natomm_env as ne
-from natomm_env import GOOD_PASSWORD, expect_error, expect_json, unique_email
+from natomm_env import expect_error, expect_json
 
 NEWS = "/account/newsletter"
 UNSUB = "/account/newsletter/unsubscribe"
 ONE_CLICK = "List-Unsubscribe=One-Click"
 
 
-def db_rows(server, sql, args=()):
-    return server.db_rows(sql, args)     # SQLite or PostgreSQL (NATOMM_DB)
-
-
-def account_id(server, addr):
-    rows = db_rows(server, "SELECT id FROM natomm_account WHERE email_norm = ?", (addr.lower(),))
-    assert rows, "no account row for %s" % addr
-    return str(rows[0][0])
-
-
 def consent(server, addr):
     """(newsletter, newsletter_at, newsletter_ip, newsletter_withdrawn_at)"""
-    return db_rows(server, "SELECT newsletter, newsletter_at, newsletter_ip,"
+    return server.db_rows("SELECT newsletter, newsletter_at, newsletter_ip,"
                    " newsletter_withdrawn_at FROM natomm_account WHERE email_norm = ?",
                    (addr.lower(),))[0]
-
-
-def wait_event(server, event, account, ip, timeout=3.0):
-    pat = re.compile(r"NATOMM: event=%s account=%s ip=%s\b" % (
-        re.escape(event), re.escape(str(account)), re.escape(ip)))
-    deadline = time.time() + timeout
-    while not pat.search(server.read_error_log()):
-        if time.time() > deadline:
-            raise AssertionError("no log line 'event=%s account=%s ip=%s'" % (event, account, ip))
-        time.sleep(0.1)
-
-
-def create_accounts(server, n):
-    clients = [server.client() for _ in range(n)]
-    addrs = []
-    for c in clients:
-        addr = unique_email("nl")
-        _, r = c.register(addr, GOOD_PASSWORD)
-        assert expect_json(r, 202)["status"] == "code_sent"
-        addrs.append(addr)
-    out = []
-    for c, addr in zip(clients, addrs):
-        code = ne.extract_code(server.wait_for_mail(addr))
-        assert expect_json(c.verify(addr, code), 200) == {"status": "verified"}
-        out.append(ne.Account(addr, GOOD_PASSWORD, c))
-    return out
 
 
 def subscribe(client, value, **kw):
@@ -97,7 +61,7 @@ def one_click(client, token, body=ONE_CLICK, **kw):
 
 @pytest.fixture(scope="module")
 def accounts(server):
-    return create_accounts(server, 2)
+    return ne.create_accounts(server, 2)
 
 
 def test_newsletter_needs_session(client):
@@ -120,7 +84,7 @@ def test_newsletter_cross_site_refused(accounts):
 def test_subscribe_mail_and_one_click(server, accounts):
     acc = accounts[1]
     c = acc.client
-    aid = account_id(server, acc.email)
+    aid = ne.account_id(server, acc.email)
     assert newsletter_flag(c) is False
     assert consent(server, acc.email) == (0, None, None, None)
 
@@ -131,7 +95,7 @@ def test_subscribe_mail_and_one_click(server, accounts):
     assert newsletter_flag(c) is True
     flag, at, ip, withdrawn = consent(server, acc.email)
     assert flag == 1 and t0 <= at <= time.time() + 1 and ip == c.source_ip and withdrawn is None
-    wait_event(server, "newsletter_subscribe", aid, c.source_ip)
+    ne.wait_event(server, "newsletter_subscribe", aid, c.source_ip)
 
     # subscribing again changes nothing and sends no second mail
     assert expect_json(subscribe(c, "1"), 200) == {"status": "subscribed"}
@@ -167,7 +131,7 @@ def test_subscribe_mail_and_one_click(server, accounts):
     flag, at2, ip2, withdrawn = consent(server, acc.email)
     assert flag == 0 and withdrawn is not None and withdrawn > at
     assert (at2, ip2) == (at, c.source_ip), "the consent record was overwritten"
-    wait_event(server, "newsletter_unsubscribe_oneclick", aid, v.source_ip)
+    ne.wait_event(server, "newsletter_unsubscribe_oneclick", aid, v.source_ip)
     time.sleep(1.2)
     assert [m for m in server.mailbox.messages(acc.email) if m.natomm_name not in seen
             and m.natomm_name != msg.natomm_name] == [], "a second welcome mail was sent"
@@ -188,7 +152,7 @@ def test_subscribe_mail_and_one_click(server, accounts):
     assert expect_json(subscribe(c, "0"), 200) == {"status": "unsubscribed"}
     assert newsletter_flag(c) is False
     assert consent(server, acc.email)[3] is not None
-    wait_event(server, "newsletter_unsubscribe", aid, c.source_ip)
+    ne.wait_event(server, "newsletter_unsubscribe", aid, c.source_ip)
 
 
 def test_one_click_bad_requests(server, client):

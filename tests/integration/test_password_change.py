@@ -4,54 +4,17 @@
 one making the change stays. Runs on a server whose gate trusts its cache for
 1 s only, so revocation can be checked through the gate too."""
 
-import re
 import time
 
 import pytest
 
 import natomm_env as ne
-from natomm_env import GOOD_PASSWORD, OTHER_PASSWORD, expect_error, expect_json, unique_email
+from natomm_env import GOOD_PASSWORD, OTHER_PASSWORD, expect_error, expect_json
 
 VIDEO = "/videos/sample.mp4"
 CHANGE = "/account/password/change"
 THIRD_PASSWORD = "Zr5&yP9*kD2!wF"
 WEAK = "qzvxkjwtrplmnb"
-
-
-def db_rows(server, sql, args=()):
-    return server.db_rows(sql, args)     # SQLite or PostgreSQL (NATOMM_DB)
-
-
-def account_id(server, addr):
-    rows = db_rows(server, "SELECT id FROM natomm_account WHERE email_norm = ?", (addr.lower(),))
-    assert rows, "no account row for %s" % addr
-    return str(rows[0][0])
-
-
-def wait_event(server, event, account, ip, timeout=3.0):
-    pat = re.compile(r"NATOMM: event=%s account=%s ip=%s\b" % (
-        re.escape(event), re.escape(str(account)), re.escape(ip)))
-    deadline = time.time() + timeout
-    while not pat.search(server.read_error_log()):
-        if time.time() > deadline:
-            raise AssertionError("no log line 'event=%s account=%s ip=%s'" % (event, account, ip))
-        time.sleep(0.1)
-
-
-def create_accounts(server, n):
-    clients = [server.client() for _ in range(n)]
-    addrs = []
-    for c in clients:
-        addr = unique_email("pc")
-        _, r = c.register(addr, GOOD_PASSWORD)
-        assert expect_json(r, 202)["status"] == "code_sent"
-        addrs.append(addr)
-    out = []
-    for c, addr in zip(clients, addrs):
-        code = ne.extract_code(server.wait_for_mail(addr))
-        assert expect_json(c.verify(addr, code), 200) == {"status": "verified"}
-        out.append(ne.Account(addr, GOOD_PASSWORD, c))
-    return out
 
 
 def change(client, current, new, **kw):
@@ -70,7 +33,7 @@ def srv(module_server_factory):
 
 @pytest.fixture(scope="module")
 def accounts(srv):
-    return create_accounts(srv, 3)
+    return ne.create_accounts(srv, 3)
 
 
 def test_change_needs_session(srv):
@@ -140,8 +103,8 @@ def test_change_ends_other_sessions_keeps_current(srv, accounts):
         {"status": "password_updated"}
     assert expect_json(a.session(), 200)["authenticated"] is True
 
-    aid = account_id(srv, acc.email)
-    wait_event(srv, "password_change", aid, a.source_ip)
+    aid = ne.account_id(srv, acc.email)
+    ne.wait_event(srv, "password_change", aid, a.source_ip)
     # only the current session remains in the database
-    assert db_rows(srv, "SELECT COUNT(*) FROM natomm_session WHERE account_id = ?",
+    assert srv.db_rows("SELECT COUNT(*) FROM natomm_session WHERE account_id = ?",
                    (int(aid),))[0][0] == 1

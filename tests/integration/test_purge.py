@@ -33,17 +33,14 @@ NatommCodeLifetime register 1s
 DEADLINE = 7.0       # lifetime (<= 2 s) + whole-second rounding + purge interval, with room
 
 
-def db_rows(server, sql, args=()):
-    return server.db_rows(sql, args)     # SQLite or PostgreSQL (NATOMM_DB)
-
-
 def count(server, sql, args=()):
-    return db_rows(server, sql, args)[0][0]
+    return server.db_rows(sql, args)[0][0]
 
 
-def account_id(server, addr):
-    rows = db_rows(server, "SELECT id FROM natomm_account WHERE email_norm = ?", (addr.lower(),))
-    return rows[0][0] if rows else None
+def account_id_or_none(server, addr):
+    rows = server.db_rows("SELECT id FROM natomm_account WHERE email_norm = ?",
+                          (addr.lower(),))
+    return str(rows[0][0]) if rows else None
 
 
 def wait_until(pred, t_start, what, deadline=DEADLINE):
@@ -85,9 +82,9 @@ def purge_setup(module_server_factory):
     st.q_code = ne.extract_code(q.wait_for_mail(st.q_pending))
     assert st.q_code
     assert expect_json(keeper.verify(st.keeper, code), 200) == {"status": "verified"}
-    st.keeper_id = account_id(p, st.keeper)
-    st.pending_id = account_id(p, st.pending)
-    st.q_pending_id = account_id(q, st.q_pending)
+    st.keeper_id = ne.account_id(p, st.keeper)
+    st.pending_id = ne.account_id(p, st.pending)
+    st.q_pending_id = ne.account_id(q, st.q_pending)
     assert st.keeper_id and st.pending_id and st.q_pending_id
 
     # sessions on p: an ordinary one (2 s) and a "remember me" one (30 d)
@@ -116,13 +113,13 @@ def purge_setup(module_server_factory):
 @pytest.mark.slow
 def test_unverified_account_purged(purge_setup):
     st = purge_setup
-    wait_until(lambda: account_id(st.p, st.pending) is None, st.t_pending,
+    wait_until(lambda: account_id_or_none(st.p, st.pending) is None, st.t_pending,
                "never-verified account (NatommUnverifiedLifetime 2s)")
     for table in ("natomm_code", "natomm_session", "natomm_reset_token"):
         assert count(st.p, "SELECT COUNT(*) FROM %s WHERE account_id = ?" % table,
                      (st.pending_id,)) == 0, table
     # the verified account registered at the same time stays
-    assert account_id(st.p, st.keeper) == st.keeper_id
+    assert ne.account_id(st.p, st.keeper) == st.keeper_id
 
 
 @pytest.mark.slow
@@ -136,7 +133,7 @@ def test_expired_register_code_outlives_the_purge(purge_setup):
     r = q.client().verify(st.q_pending, st.q_code)
     expect_error(r, 400, "code_expired")
     assert not [x for x in ne.set_cookies(r) if x[1]]
-    assert account_id(q, st.q_pending) == st.q_pending_id
+    assert ne.account_id(q, st.q_pending) == st.q_pending_id
 
 
 @pytest.mark.slow
@@ -147,7 +144,7 @@ def test_expired_reset_code_outlives_the_purge(purge_setup):
                            {"email": st.keeper, "code": st.reset_code})
     expect_error(r, 400, "code_expired")
     assert "reset_token" not in r.text
-    assert account_id(st.p, st.keeper) == st.keeper_id
+    assert ne.account_id(st.p, st.keeper) == st.keeper_id
 
 
 @pytest.mark.slow
@@ -165,8 +162,8 @@ def test_live_session_survives_purge(purge_setup):
     st = purge_setup
     # by now the purge has run several times (every second)
     time.sleep(max(0.0, st.t_session + 3.5 - time.time()))
-    rows = db_rows(st.p, "SELECT expires_at FROM natomm_session WHERE account_id = ?",
-                   (st.keeper_id,))
+    rows = st.p.db_rows("SELECT expires_at FROM natomm_session WHERE account_id = ?",
+                        (st.keeper_id,))
     assert len(rows) == 1 and rows[0][0] > time.time() + 29 * 86400, \
         "the purge deleted a live \"remember me\" session (30 days): %r" % rows
     s = expect_json(st.remember_client.session(), 200)

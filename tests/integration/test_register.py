@@ -3,7 +3,6 @@
 import email.utils
 import random
 import re
-import string
 import time
 
 import pytest

@@ -4,7 +4,6 @@ A reset goes address -> mailed code -> single-use reset token -> new password;
 it answers the same for known, unknown and unverified addresses, never logs
 anyone in, and ends every session of the account (SPEC sections 4 and 8)."""
 
-import re
 import time
 
 import pytest
@@ -28,28 +27,6 @@ NatommSessionCacheTTL 1s
 # ---------------------------------------------------------------------------
 # local helpers
 
-def db_rows(server, sql, args=()):
-    return server.db_rows(sql, args)     # SQLite or PostgreSQL (NATOMM_DB)
-
-
-def account_id(server, addr):
-    rows = db_rows(server, "SELECT id FROM natomm_account WHERE email_norm = ?", (addr.lower(),))
-    assert rows, "no account row for %s" % addr
-    return str(rows[0][0])
-
-
-def wait_event(server, event, account, ip, timeout=3.0):
-    pat = re.compile(r"NATOMM: event=%s account=%s ip=%s\b" % (
-        re.escape(event), re.escape(str(account)), re.escape(ip)))
-    deadline = time.time() + timeout
-    while True:
-        if pat.search(server.read_error_log()):
-            return
-        if time.time() > deadline:
-            raise AssertionError("no log line 'event=%s account=%s ip=%s'" % (event, account, ip))
-        time.sleep(0.1)
-
-
 def subject(msg):
     return str(msg.get("Subject", ""))
 
@@ -71,25 +48,6 @@ def other_code(code):
         wrong = "%s%s%s%s-%s%s%s%s" % ((c,) * 8)
         if wrong != code:
             return wrong
-
-
-def create_accounts(server, n):
-    """n verified accounts, registered together so that one mail tick serves all."""
-    clients = [server.client() for _ in range(n)]
-    addrs, seen = [], []
-    for c in clients:
-        addr = unique_email("rs")
-        seen.append(server.mail_names(addr))
-        _, r = c.register(addr, GOOD_PASSWORD)
-        assert expect_json(r, 202)["status"] == "code_sent"
-        addrs.append(addr)
-    out = []
-    for c, addr, s in zip(clients, addrs, seen):
-        code = ne.extract_code(server.wait_for_mail(addr, since=s))
-        assert code
-        assert expect_json(c.verify(addr, code), 200) == {"status": "verified"}
-        out.append(ne.Account(addr, GOOD_PASSWORD, c))
-    return out
 
 
 def forgot(client, addr):
@@ -167,8 +125,8 @@ def test_forgot_same_answer_for_known_unknown_unverified(server, new_client):
     assert server.count_mail(unverified) == n_unverified
 
     ip = c.source_ip
-    wait_event(server, "reset_requested", account_id(server, acc.email), ip)
-    wait_event(server, "reset_requested", "-", ip)
+    ne.wait_event(server, "reset_requested", ne.account_id(server, acc.email), ip)
+    ne.wait_event(server, "reset_requested", "-", ip)
 
 
 @pytest.mark.parametrize("raw,error", [
@@ -238,10 +196,10 @@ def test_reset_full_flow(server, new_client):
     assert expect_json(r, 200)["status"] == "logged_in"
     assert expect_json(d.session(), 200)["authenticated"] is True
 
-    aid = account_id(server, acc.email)
-    wait_event(server, "reset_code_accepted", aid, c.source_ip)
-    wait_event(server, "reset", aid, c.source_ip)
-    assert db_rows(server, "SELECT COUNT(*) FROM natomm_reset_token WHERE account_id = ?",
+    aid = ne.account_id(server, acc.email)
+    ne.wait_event(server, "reset_code_accepted", aid, c.source_ip)
+    ne.wait_event(server, "reset", aid, c.source_ip)
+    assert server.db_rows("SELECT COUNT(*) FROM natomm_reset_token WHERE account_id = ?",
                    (int(aid),))[0][0] == 0
 
 
@@ -284,7 +242,7 @@ def test_reset_missing_fields(client, raw):
 @pytest.mark.slow
 def test_reset_code_and_token_expire(short_server):
     srv = short_server
-    acc_code, acc_token = create_accounts(srv, 2)
+    acc_code, acc_token = ne.create_accounts(srv, 2)
     c1, c2 = srv.client(), srv.client()
 
     seen1, seen2 = srv.mail_names(acc_code.email), srv.mail_names(acc_token.email)
@@ -309,7 +267,7 @@ def test_reset_code_and_token_expire(short_server):
 @pytest.mark.slow
 def test_reset_ends_sessions_at_the_gate(short_server):
     srv = short_server
-    acc = create_accounts(srv, 1)[0]
+    acc = ne.create_accounts(srv, 1)[0]
     a = acc.client
     cookie = session_cookie(a)
     # the gate lets the session through (and caches it for at most 1 s)

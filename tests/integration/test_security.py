@@ -28,42 +28,6 @@ SESS_CONF = "NatommSessionIdle 2s\nNatommSessionLifetime 5s\nNatommSessionCacheT
 # ---------------------------------------------------------------------------
 # local helpers
 
-def db_rows(server, sql, args=()):
-    return server.db_rows(sql, args)     # SQLite or PostgreSQL (NATOMM_DB)
-
-
-def account_id(server, addr):
-    rows = db_rows(server, "SELECT id FROM natomm_account WHERE email_norm = ?", (addr.lower(),))
-    assert rows, "no account row for %s" % addr
-    return str(rows[0][0])
-
-
-def wait_event(server, event, account, ip, timeout=3.0):
-    pat = re.compile(r"NATOMM: event=%s account=%s ip=%s\b" % (
-        re.escape(event), re.escape(str(account)), re.escape(ip)))
-    deadline = time.time() + timeout
-    while not pat.search(server.read_error_log()):
-        if time.time() > deadline:
-            raise AssertionError("no log line 'event=%s account=%s ip=%s'" % (event, account, ip))
-        time.sleep(0.1)
-
-
-def create_accounts(server, n, prefix="sec"):
-    clients = [server.client() for _ in range(n)]
-    addrs = []
-    for c in clients:
-        addr = unique_email(prefix)
-        _, r = c.register(addr, GOOD_PASSWORD)
-        assert expect_json(r, 202)["status"] == "code_sent"
-        addrs.append(addr)
-    out = []
-    for c, addr in zip(clients, addrs):
-        code = ne.extract_code(server.wait_for_mail(addr))
-        assert expect_json(c.verify(addr, code), 200) == {"status": "verified"}
-        out.append(ne.Account(addr, GOOD_PASSWORD, c))
-    return out
-
-
 def random_token():
     t = "".join(random.choice(B64URL) for _ in range(43))
     ne.remember_secret(t)
@@ -85,7 +49,7 @@ def sec(module_server_factory):
 
 @pytest.fixture(scope="module")
 def sec_accounts(sec):
-    return create_accounts(sec, 4)
+    return ne.create_accounts(sec, 4)
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +93,7 @@ def test_login_failure_timing_equalised(sec, sec_accounts):
     # and both really hash (argon2id, m=19456 KiB, t=2): not a fast path
     assert mu > 0.005 and mw > 0.005, (mu, mw)
     for acc in sec_accounts:
-        assert db_rows(sec, "SELECT locked_until FROM natomm_account WHERE email_norm = ?",
+        assert sec.db_rows("SELECT locked_until FROM natomm_account WHERE email_norm = ?",
                        (acc.email.lower(),))[0][0] == 0
 
 
@@ -389,7 +353,7 @@ def test_new_token_at_every_login(sec, sec_accounts):
 
 @pytest.mark.slow
 def test_session_idle_and_absolute_lifetime(sess):
-    acc = create_accounts(sess, 1, prefix="life")[0]
+    acc = ne.create_accounts(sess, 1, prefix="life")[0]
     busy, idle = sess.client(), sess.client()
     t0 = time.time()
     assert expect_json(busy.login(acc.email), 200)["status"] == "logged_in"
@@ -436,19 +400,19 @@ def test_session_idle_and_absolute_lifetime(sess):
 def test_account_events_logged(sec):
     c = sec.client()
     addr, code, _ = ne.register_and_get_code(c, sec)
-    aid = account_id(sec, addr)
-    wait_event(sec, "register", aid, c.source_ip)
+    aid = ne.account_id(sec, addr)
+    ne.wait_event(sec, "register", aid, c.source_ip)
     assert expect_json(c.verify(addr, code), 200) == {"status": "verified"}
-    wait_event(sec, "verify", aid, c.source_ip)
+    ne.wait_event(sec, "verify", aid, c.source_ip)
     d = sec.client()
     expect_error(d.login(addr, OTHER_PASSWORD), 401, "invalid_credentials")
-    wait_event(sec, "login_failed", aid, d.source_ip)
+    ne.wait_event(sec, "login_failed", aid, d.source_ip)
     expect_error(d.login(unique_email("nobody"), OTHER_PASSWORD), 401, "invalid_credentials")
-    wait_event(sec, "login_failed", "-", d.source_ip)
+    ne.wait_event(sec, "login_failed", "-", d.source_ip)
     assert expect_json(d.login(addr), 200)["status"] == "logged_in"
-    wait_event(sec, "login", aid, d.source_ip)
+    ne.wait_event(sec, "login", aid, d.source_ip)
     assert expect_json(d.logout(), 200) == {"status": "logged_out"}
-    wait_event(sec, "logout", aid, d.source_ip)
+    ne.wait_event(sec, "logout", aid, d.source_ip)
 
     # every event line has the one format, with nothing else in it
     lines = [l for l in sec.read_error_log().splitlines() if "NATOMM: event=" in l]
@@ -468,7 +432,7 @@ def test_register_address_with_crlf_invalid_email(sec, addr):
     _, r = c.register(addr)
     expect_error(r, 400, "invalid_email")
     time.sleep(0.1)
-    assert not db_rows(sec, "SELECT id FROM natomm_account WHERE email LIKE ?",
+    assert not sec.db_rows("SELECT id FROM natomm_account WHERE email LIKE ?",
                        (addr.split("@")[0].split("\r")[0].split("\n")[0] + "%",))
 
 
@@ -479,4 +443,4 @@ def test_register_name_with_control_char(sec, name):
     addr = unique_email("ctl")
     _, r = c.register(addr, name=name)
     expect_error(r, 400, "invalid_request")
-    assert not db_rows(sec, "SELECT id FROM natomm_account WHERE email_norm = ?", (addr,))
+    assert not sec.db_rows("SELECT id FROM natomm_account WHERE email_norm = ?", (addr,))

@@ -5,7 +5,7 @@ import time
 import pytest
 
 import natomm_env as ne
-from natomm_env import BROWSER_ACCEPT, GOOD_PASSWORD, expect_error, expect_json, unique_email
+from natomm_env import BROWSER_ACCEPT, GOOD_PASSWORD, expect_error, unique_email
 
 VIDEO = "/videos/sample.mp4"
 

@@ -9,7 +9,6 @@ Runs on its own server with small limits:
                 code-entries 3/1m
 """
 
-import re
 import time
 
 import pytest
@@ -25,42 +24,6 @@ NatommIPLimit reset-requests 2/1h
 NatommIPLimit code-entries 3/1m
 """
 SENT = {"status": "code_sent"}
-
-
-def db_rows(server, sql, args=()):
-    return server.db_rows(sql, args)     # SQLite or PostgreSQL (NATOMM_DB)
-
-
-def account_id(server, addr):
-    rows = db_rows(server, "SELECT id FROM natomm_account WHERE email_norm = ?", (addr.lower(),))
-    assert rows, "no account row for %s" % addr
-    return str(rows[0][0])
-
-
-def wait_event(server, event, account, ip, timeout=3.0):
-    pat = re.compile(r"NATOMM: event=%s account=%s ip=%s\b" % (
-        re.escape(event), re.escape(str(account)), re.escape(ip)))
-    deadline = time.time() + timeout
-    while not pat.search(server.read_error_log()):
-        if time.time() > deadline:
-            raise AssertionError("no log line 'event=%s account=%s ip=%s'" % (event, account, ip))
-        time.sleep(0.1)
-
-
-def create_accounts(server, n):
-    clients = [server.client() for _ in range(n)]
-    addrs = []
-    for c in clients:
-        addr = unique_email("th")
-        _, r = c.register(addr, GOOD_PASSWORD)
-        assert expect_json(r, 202)["status"] == "code_sent"
-        addrs.append(addr)
-    out = []
-    for c, addr in zip(clients, addrs):
-        code = ne.extract_code(server.wait_for_mail(addr))
-        assert expect_json(c.verify(addr, code), 200) == {"status": "verified"}
-        out.append(ne.Account(addr, GOOD_PASSWORD, c))
-    return out
 
 
 def assert_rate_limited(r, max_retry):
@@ -92,7 +55,7 @@ def srv(module_server_factory):
 
 @pytest.fixture(scope="module")
 def accounts(srv):
-    return create_accounts(srv, 3)
+    return ne.create_accounts(srv, 3)
 
 
 # ---------------------------------------------------------------------------
@@ -110,9 +73,9 @@ def test_lockout_one_answer_lifts_and_resets(srv, accounts):
         r_wrong = third.login(acc.email, OTHER_PASSWORD)
         assert expect_error(r_wrong, 401, "invalid_credentials") == ref
     t_locked = time.time()
-    aid = account_id(srv, acc.email)
-    wait_event(srv, "login_failed", aid, third.source_ip)
-    wait_event(srv, "lockout", aid, third.source_ip)
+    aid = ne.account_id(srv, acc.email)
+    ne.wait_event(srv, "login_failed", aid, third.source_ip)
+    ne.wait_event(srv, "lockout", aid, third.source_ip)
 
     # locked (3 failures): the right password gets the very same answer, no cookie
     r_locked = fresh(srv).login(acc.email, GOOD_PASSWORD)
@@ -174,7 +137,7 @@ def test_ip_registrations(srv):
     assert_rate_limited(r, 3600)
     _, r = srv.client().register(unique_email("reg"))
     assert expect_json(r, 202)["status"] == "code_sent"
-    assert not db_rows(srv, "SELECT id FROM natomm_account WHERE email_norm = ?", (addr,)), \
+    assert not srv.db_rows("SELECT id FROM natomm_account WHERE email_norm = ?", (addr,)), \
         "a rate-limited registration was stored"
 
 

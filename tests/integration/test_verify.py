@@ -7,7 +7,7 @@ import pytest
 
 import natomm_env as ne
 from natomm_env import assert_session_cookie
-from natomm_env import CODE_ALPHABET, GOOD_PASSWORD, expect_error, expect_json, unique_email
+from natomm_env import CODE_ALPHABET, expect_error, expect_json, unique_email
 
 
 def wrong_code(code):
