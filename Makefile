@@ -4,7 +4,7 @@ PYTHON     ?= /usr/bin/python3
 PREFIX_SHARE ?= /usr/share/mod_natomm
 comma      := ,
 WARN       = -Wall -Wextra -Werror
-SRC        = mod_natomm.c $(sort $(wildcard src/*.c))
+SRC        = mod_natomm.c $(sort $(wildcard src/*.c)) build/templates.c
 HDR        = $(wildcard include/*.h)
 LIBS       = -largon2 -lcrypto -lcurl
 MODULE     = .libs/mod_natomm.so
@@ -12,6 +12,10 @@ MODULE     = .libs/mod_natomm.so
 .PHONY: all install run test unit integration browser bench fuzz clean deps lint
 
 all: $(MODULE)
+
+build/templates.c: scripts/embed-templates $(wildcard conf/mail/*/*.txt)
+	@mkdir -p build
+	sh scripts/embed-templates conf/mail > $@
 
 $(MODULE): $(SRC) $(HDR)
 	$(APXS) -c -o mod_natomm.la -I include $(addprefix -Wc$(comma),$(WARN)) \
@@ -62,7 +66,7 @@ bench: deps all
 	$(PYTHON) tests/bench/bench.py
 
 clean:
-	rm -rf .libs *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o src/.libs
+	rm -rf .libs *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o src/.libs build
 	@$(MAKE) -s -C tests/unit clean
 	@$(MAKE) -s -C tests/fuzz clean
 	rm -rf tests/output

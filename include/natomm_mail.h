@@ -12,6 +12,14 @@
 #include "natomm.h"
 #include "natomm_store.h"
 
+/* The templates of conf/mail as built into the module (build/templates.c):
+ * used when NatommMailTemplates has no file for a message. */
+typedef struct {
+    const char *name;          /* "en/register_code" */
+    const char *text;
+} natomm_template_t;
+extern const natomm_template_t natomm_templates[];
+
 /* Renders conf/mail/<lang>/<name>.txt with vars ({{key}} placeholders) and
  * queues it for to, with extra header lines (each ending in CRLF; made by
  * the caller from trusted values) or NULL. Returns 0, or -1 (logged). */

@@ -29,6 +29,19 @@ static APR_OPTIONAL_FN_TYPE(ap_watchdog_register_callback) *wd_register_callback
 
 /* ---- rendering ------------------------------------------------------- */
 
+/* The built-in copy of a template, or NULL. */
+static char *builtin_template(apr_pool_t *p, const char *lang, const char *name)
+{
+    const char *key = apr_pstrcat(p, lang, "/", name, NULL);
+    int i;
+
+    for (i = 0; natomm_templates[i].name; i++)
+        if (!strcmp(natomm_templates[i].name, key))
+            return apr_pstrdup(p, natomm_templates[i].text);
+    return NULL;
+}
+
+/* The template from NatommMailTemplates, else the one built in. */
 static char *read_template(apr_pool_t *p, const char *dir, const char *lang,
                            const char *name)
 {
@@ -39,7 +52,7 @@ static char *read_template(apr_pool_t *p, const char *dir, const char *lang,
     apr_size_t n;
 
     if (apr_file_open(&f, path, APR_FOPEN_READ, APR_OS_DEFAULT, p) != APR_SUCCESS)
-        return NULL;
+        return builtin_template(p, lang, name);
     if (apr_file_info_get(&fi, APR_FINFO_SIZE, f) != APR_SUCCESS
         || fi.size > 65536) {
         apr_file_close(f);
