@@ -17,9 +17,13 @@ build/templates.c: scripts/embed-templates $(wildcard conf/mail/*/*.txt)
 	@mkdir -p build
 	sh scripts/embed-templates conf/mail > $@
 
+# apxs's libtool lines go to build/apxs.log, shown when the build fails
 $(MODULE): $(SRC) $(HDR)
-	$(APXS) -c -o mod_natomm.la -I include $(addprefix -Wc$(comma),$(WARN)) \
-	    -Wc,-DNATOMM_TEMPLATE_DIR=\\\"$(PREFIX_SHARE)/mail\\\" $(SRC) $(LIBS)
+	@mkdir -p build
+	@echo "apxs -c mod_natomm.la (log: build/apxs.log)"
+	@$(APXS) -c -o mod_natomm.la -I include $(addprefix -Wc$(comma),$(WARN)) \
+	    -Wc,-DNATOMM_TEMPLATE_DIR=\\\"$(PREFIX_SHARE)/mail\\\" $(SRC) $(LIBS) \
+	    > build/apxs.log 2>&1 || { cat build/apxs.log; exit 1; }
 
 deps:
 	@bash scripts/deps
