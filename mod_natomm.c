@@ -241,10 +241,19 @@ static const char *set_transport(cmd_parms *cmd, void *dummy, const char *arg)
     return err;
 }
 
-static const char *set_password_file(cmd_parms *cmd, void *dummy, const char *arg)
+/* A first and a longest duration, as NatommLockout and NatommMailRetry take. */
+static const char *duration_pair(cmd_parms *cmd, const char *what, const char *first,
+                                 const char *max, apr_int64_t *first_out,
+                                 apr_int64_t *max_out)
 {
-    (void)dummy;
-    server_conf(cmd)->mail_password_file = ap_server_root_relative(cmd->pool, arg);
+    const char *err;
+
+    if ((err = natomm_duration_parse(first, first_out))
+        || (err = natomm_duration_parse(max, max_out)))
+        return fail(cmd, err);
+    if (*max_out < *first_out)
+        return fail(cmd, apr_pstrcat(cmd->pool, "the longest ", what,
+                                     " must not be shorter than the first", NULL));
     return NULL;
 }
 
@@ -252,20 +261,18 @@ static const char *set_mail_retry(cmd_parms *cmd, void *dummy, const char *first
                                   const char *max)
 {
     natomm_server_conf *c = server_conf(cmd);
-    const char *err;
     (void)dummy;
-    if ((err = natomm_duration_parse(first, &c->mail_retry_first))
-        || (err = natomm_duration_parse(max, &c->mail_retry_max)))
-        return fail(cmd, err);
-    if (c->mail_retry_max < c->mail_retry_first)
-        return fail(cmd, "the longest wait must not be shorter than the first");
-    return NULL;
+    return duration_pair(cmd, "wait", first, max, &c->mail_retry_first,
+                         &c->mail_retry_max);
 }
 
-static const char *set_templates(cmd_parms *cmd, void *dummy, const char *arg)
+/* A file or folder, relative to ServerRoot unless absolute. */
+static const char *set_path(cmd_parms *cmd, void *dummy, const char *arg)
 {
+    const char **field = (const char **)((char *)server_conf(cmd)
+                                         + (apr_size_t)cmd->info);
     (void)dummy;
-    server_conf(cmd)->mail_templates = ap_server_root_relative(cmd->pool, arg);
+    *field = ap_server_root_relative(cmd->pool, arg);
     return NULL;
 }
 
@@ -353,13 +360,9 @@ static const char *set_lockout(cmd_parms *cmd, void *dummy, const char *n,
     natomm_server_conf *c = server_conf(cmd);
     const char *err = int_in(cmd, n, 1, 1000, &c->lockout_threshold);
     (void)dummy;
-    if (err)
+    if (err || (err = duration_pair(cmd, "lock", first, max, &c->lockout_first,
+                                    &c->lockout_max)))
         return err;
-    if ((err = natomm_duration_parse(first, &c->lockout_first))
-        || (err = natomm_duration_parse(max, &c->lockout_max)))
-        return fail(cmd, err);
-    if (c->lockout_max < c->lockout_first)
-        return fail(cmd, "the longest lock must not be shorter than the first");
     c->lockout_set = 1;
     return NULL;
 }
@@ -467,13 +470,13 @@ static const command_rec natomm_cmds[] = {
                   "The From: of every mail"),
     AP_INIT_TAKE1("NatommMailTransport", set_transport, NULL, RSRC_CONF,
                   "Where mail goes: smtp://host:port, smtps://, file:/folder"),
-    AP_INIT_TAKE1("NatommMailPasswordFile", set_password_file, NULL, RSRC_CONF,
+    AP_INIT_TAKE1("NatommMailPasswordFile", set_path, OFF(mail_password_file), RSRC_CONF,
                   "File with the SMTP AUTH password, readable by its owner only"),
     AP_INIT_TAKE1("NatommMailGiveUp", set_duration, OFF(mail_give_up), RSRC_CONF,
                   "Age after which undelivered mail is no longer retried"),
     AP_INIT_TAKE2("NatommMailRetry", set_mail_retry, NULL, RSRC_CONF,
                   "First wait before a retry, and the longest (doubling between)"),
-    AP_INIT_TAKE1("NatommMailTemplates", set_templates, NULL, RSRC_CONF,
+    AP_INIT_TAKE1("NatommMailTemplates", set_path, OFF(mail_templates), RSRC_CONF,
                   "Folder of mail templates (en/, fr/)"),
     AP_INIT_TAKE1("NatommLoginPage", set_login_page, NULL, RSRC_CONF | OR_AUTHCFG,
                   "Where the gate sends browsers that are not logged in"),
