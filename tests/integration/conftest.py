@@ -11,6 +11,8 @@ Env:  NATOMM_KEEP=1 keeps every generated server root (/tmp/natomm-it-*);
 
 import signal
 
+import os
+
 import pytest
 
 import natomm_env as ne
@@ -177,3 +179,15 @@ def account(server):
     acc = ne.create_account(server, name="Module Tester")
     yield acc
     acc.client.close()
+
+
+@pytest.fixture
+def configtest(server_factory):
+    """Runs `apache2 -t` on a generated configuration: (returncode, output)."""
+    def run(extra_conf="", **kw):
+        s = server_factory(extra_conf, name="cfg", start=False, **kw)
+        rc, out = s.configtest()
+        # configtest must not have started anything
+        assert not os.path.exists(s.pid_file)
+        return rc, out
+    return run

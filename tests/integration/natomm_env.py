@@ -1103,6 +1103,11 @@ class HttpdServer:
 # --------------------------------------------------------------------------
 # response checks
 
+def lines_naming(out, word):
+    """The lines of a command's output that mention word."""
+    return [l for l in out.splitlines() if word in l]
+
+
 def cache_control_tokens(r):
     return {t.strip().split("=")[0].lower() for t in r.headers.get("Cache-Control", "").split(",")
             if t.strip()}

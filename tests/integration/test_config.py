@@ -5,25 +5,9 @@ mod_dbd or without a DBDriver) stops `apachectl configtest` with one clear line
 naming the directive.  Durations accept 30s, 30m, 12h, 30d."
 """
 
-import os
-
 import pytest
 
-
-
-@pytest.fixture
-def configtest(server_factory):
-    def run(extra_conf="", **kw):
-        s = server_factory(extra_conf, name="cfg", start=False, **kw)
-        rc, out = s.configtest()
-        # configtest must not have started anything
-        assert not os.path.exists(s.pid_file)
-        return rc, out
-    return run
-
-
-def lines_naming(out, word):
-    return [l for l in out.splitlines() if word in l]
+import natomm_env as ne
 
 
 def test_default_config_is_valid(configtest):
@@ -46,20 +30,20 @@ def test_malformed_duration_fails(configtest, value):
     rc, out = configtest("NatommCodeLifetime register %s\n" % value)
     assert rc != 0, out
     assert "Syntax OK" not in out
-    assert lines_naming(out, "NatommCodeLifetime"), out
+    assert ne.lines_naming(out, "NatommCodeLifetime"), out
 
 
 def test_malformed_session_duration_fails(configtest):
     rc, out = configtest("NatommSessionIdle 10x\n")
     assert rc != 0, out
-    assert lines_naming(out, "NatommSessionIdle"), out
+    assert ne.lines_naming(out, "NatommSessionIdle"), out
 
 
 def test_unknown_mail_transport_fails(configtest):
     rc, out = configtest(mail_transport="gopher://x")
     assert rc != 0, out
     assert "Syntax OK" not in out
-    assert lines_naming(out, "NatommMailTransport"), out
+    assert ne.lines_naming(out, "NatommMailTransport"), out
 
 
 @pytest.mark.parametrize("transport", ["smtp://127.0.0.1:25", "smtps://user:pass@127.0.0.1:465",
@@ -73,7 +57,7 @@ def test_authtype_natomm_without_dbdriver_fails(configtest):
     rc, out = configtest(dbd_driver=False)
     assert rc != 0, out
     assert "Syntax OK" not in out
-    assert lines_naming(out, "DBDriver"), out
+    assert ne.lines_naming(out, "DBDriver"), out
 
 
 def test_authtype_natomm_without_mod_dbd_fails(configtest):
@@ -81,4 +65,4 @@ def test_authtype_natomm_without_mod_dbd_fails(configtest):
     rc, out = configtest(load_dbd=False, dbd_driver=False)
     assert rc != 0, out
     assert "Syntax OK" not in out
-    assert lines_naming(out, "mod_dbd"), out
+    assert ne.lines_naming(out, "mod_dbd"), out

@@ -962,19 +962,6 @@ def test_auth_wrong_password_keeps_mail(server_factory, sinks, cert):
 # --------------------------------------------------------------------------
 # configtest
 
-@pytest.fixture
-def configtest(server_factory):
-    def run(extra_conf="", **kw):
-        s = server_factory(extra_conf, name="smtp-cfg", start=False, **kw)
-        rc, out = s.configtest()
-        assert not os.path.exists(s.pid_file)
-        return rc, out
-    return run
-
-
-def lines_naming(out, word):
-    return [l for l in out.splitlines() if word in l]
-
 
 @pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o660])
 def test_password_file_readable_by_others_fails(configtest, tmp_path, mode):
@@ -985,7 +972,7 @@ def test_password_file_readable_by_others_fails(configtest, tmp_path, mode):
                          mail_transport="smtp://user@127.0.0.1:25")
     assert rc != 0, out
     assert "Syntax OK" not in out
-    assert len(lines_naming(out, "NatommMailPasswordFile")) == 1, out
+    assert len(ne.lines_naming(out, "NatommMailPasswordFile")) == 1, out
     assert secret not in out
 
 
@@ -1003,7 +990,7 @@ def test_password_file_missing_fails(configtest, tmp_path):
     rc, out = configtest("NatommMailPasswordFile %s/nope\n" % tmp_path,
                          mail_transport="smtp://user@127.0.0.1:25")
     assert rc != 0, out
-    assert len(lines_naming(out, "NatommMailPasswordFile")) == 1, out
+    assert len(ne.lines_naming(out, "NatommMailPasswordFile")) == 1, out
 
 
 @pytest.mark.parametrize("url", [
@@ -1018,7 +1005,7 @@ def test_bad_transport_url_fails(configtest, url):
     rc, out = configtest(mail_transport=url)
     assert rc != 0, out
     assert "Syntax OK" not in out
-    assert lines_naming(out, "NatommMailTransport"), out
+    assert ne.lines_naming(out, "NatommMailTransport"), out
 
 
 @pytest.mark.parametrize("url", [
