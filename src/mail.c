@@ -27,6 +27,12 @@
 static APR_OPTIONAL_FN_TYPE(ap_watchdog_get_instance) *wd_get_instance;
 static APR_OPTIONAL_FN_TYPE(ap_watchdog_register_callback) *wd_register_callback;
 
+/* Retry times are kept in milliseconds (natomm_outbox.next_attempt_ms). */
+static apr_int64_t now_ms(void)
+{
+    return apr_time_as_msec(apr_time_now());
+}
+
 /* ---- rendering ------------------------------------------------------- */
 
 /* The built-in copy of a template, or NULL. */
@@ -321,7 +327,8 @@ int natomm_mail_queue(natomm_db *db, request_rec *r, const char *to,
     while (*body == '\r' || *body == '\n')
         body++;
     return natomm_db_exec(db, "natomm_outbox_insert", (const char *[]){
-        id, to, build_message(r, conf, to, subject, body, headers), now, now})
+        id, to, build_message(r, conf, to, subject, body, headers), now,
+        natomm_db_num(r->pool, now_ms())})
         == 1 ? 0 : -1;
 }
 
@@ -419,7 +426,7 @@ static void deliver_one(natomm_db *db, server_rec *s, apr_pool_t *p,
      * failed or deferred it since */
     if (natomm_db_exec(db, "natomm_outbox_claim", (const char *[]){
             natomm_db_num(p, now + LEASE_SECONDS), owner, row[0],
-            natomm_db_num(p, now), natomm_db_num(p, now)}) != 1)
+            natomm_db_num(p, now), natomm_db_num(p, now_ms())}) != 1)
         return;                  /* another process holds it */
     if (apr_atoi64(row[4]) < now - conf->mail_give_up) {
         give_up(db, s, p, row[0], owner, "too old: no longer retried");
@@ -446,7 +453,8 @@ static void deliver_one(natomm_db *db, server_rec *s, apr_pool_t *p,
                  "NATOMM: mail %s not delivered (attempt %d), will retry: %s",
                  row[0], atoi(row[3]) + 1, err);
     natomm_db_exec(db, "natomm_outbox_retry", (const char *[]){
-        natomm_db_num(p, now + backoff(conf, atoi(row[3]))), err, row[0], owner});
+        natomm_db_num(p, now_ms() + 1000 * backoff(conf, atoi(row[3]))), err,
+        row[0], owner});
 }
 
 typedef struct {
@@ -531,7 +539,7 @@ static apr_status_t watchdog_tick(int state, void *data, apr_pool_t *p)
     }
     owner = natomm_random_id(p);
     n = natomm_db_rows(db, "natomm_outbox_due", (const char *[]){
-            natomm_db_num(p, natomm_now()), natomm_db_num(p, natomm_now())},
+            natomm_db_num(p, now_ms()), natomm_db_num(p, natomm_now())},
             5, &due);
     natomm_gate_db_health(s, p, n >= 0);
     if (n > 0 && conf->mail_transport) {

@@ -118,21 +118,21 @@ static const statement_t statements[] = {
      " WHERE bucket = %s AND at > %lld"},
     {"natomm_outbox_insert",
      "INSERT INTO natomm_outbox (id, recipient, message, created_at,"
-     " next_attempt_at) VALUES (%lld, %s, %s, %lld, %lld)"},
+     " next_attempt_ms) VALUES (%lld, %s, %s, %lld, %lld)"},
     {"natomm_outbox_due",
      "SELECT id, recipient, message, attempts, created_at FROM natomm_outbox"
-     " WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= %lld"
+     " WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_ms <= %lld"
      " AND lease_until < %lld"
-     " ORDER BY next_attempt_at LIMIT 20"},
+     " ORDER BY next_attempt_ms LIMIT 20"},
     {"natomm_outbox_claim",
      "UPDATE natomm_outbox SET lease_until = %lld, lease_owner = %s"
      " WHERE id = %lld AND sent_at IS NULL AND failed_at IS NULL"
-     " AND lease_until < %lld AND next_attempt_at <= %lld"},
+     " AND lease_until < %lld AND next_attempt_ms <= %lld"},
     {"natomm_outbox_sent",
      "UPDATE natomm_outbox SET sent_at = %lld, lease_until = 0, message = ''"
      " WHERE id = %lld AND lease_owner = %s"},
     {"natomm_outbox_retry",
-     "UPDATE natomm_outbox SET attempts = attempts + 1, next_attempt_at = %lld,"
+     "UPDATE natomm_outbox SET attempts = attempts + 1, next_attempt_ms = %lld,"
      " lease_until = 0, last_error = %s WHERE id = %lld AND lease_owner = %s"},
     {"natomm_outbox_failed",
      "UPDATE natomm_outbox SET failed_at = %lld, lease_until = 0, last_error = %s,"
@@ -212,13 +212,15 @@ static const char *const schema_v1[] = {
     " recipient VARCHAR(254) NOT NULL,"
     " message TEXT NOT NULL,"
     " created_at BIGINT NOT NULL,"
-    " next_attempt_at BIGINT NOT NULL,"
+    /* milliseconds: retry waits of a second or two stay exact, while a
+     * whole-second schedule would err by up to a second each way */
+    " next_attempt_ms BIGINT NOT NULL,"
     " attempts INTEGER NOT NULL DEFAULT 0,"
     " lease_until BIGINT NOT NULL DEFAULT 0,"
     " lease_owner VARCHAR(32),"
     " sent_at BIGINT,"
     " last_error VARCHAR(512))",
-    "CREATE INDEX IF NOT EXISTS natomm_outbox_due ON natomm_outbox (sent_at, next_attempt_at)",
+    "CREATE INDEX IF NOT EXISTS natomm_outbox_due ON natomm_outbox (sent_at, next_attempt_ms)",
     NULL
 };
 
