@@ -19,4 +19,15 @@ const char *natomm_form_control_field(apr_pool_t *p, const char *body, size_t le
 /* Whether a Content-Type header names form encoding (parameters ignored). */
 int natomm_form_is_urlencoded(const char *content_type);
 
+/* The boundary of a "multipart/form-data; boundary=..." Content-Type, or
+ * NULL when it is not one (RFC 7578; the boundary may be quoted). */
+const char *natomm_form_multipart_boundary(apr_pool_t *p, const char *content_type);
+
+/* Decodes a multipart/form-data body of plain text fields (RFC 7578) into
+ * *fields, as natomm_form_parse does a form body: NULL on success, else a
+ * sentence for the client (no boundary, a part without a name, a file, a
+ * field given twice, invalid UTF-8 or control characters). */
+const char *natomm_form_multipart_parse(apr_pool_t *p, const char *body, size_t len,
+                                        const char *boundary, apr_table_t **fields);
+
 #endif

@@ -13,9 +13,12 @@ typedef struct {
     const char *password;
     natomm_tls_mode tls;
     const char *cafile;       /* NULL: the system's CAs */
+    int plaintext_auth;       /* ?plaintext-auth: AUTH without TLS accepted */
 } natomm_smtp_t;
 
-/* Parses smtp[s]://[user[:password]@]host[:port][?starttls[=try]][&cafile=/path].
+/* Parses smtp[s]://[user[:password]@]host[:port][?starttls[=try]][&cafile=/path]
+ * [&plaintext-auth]. A user over smtp:// needs starttls (required) unless
+ * plaintext-auth says the clear password is meant.
  * NULL on success, else a message (which never repeats the password). */
 const char *natomm_smtp_parse(apr_pool_t *p, const char *url, natomm_smtp_t *out);
 
