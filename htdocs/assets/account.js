@@ -1,8 +1,13 @@
 // account.html: newsletter on/off, change password, log out, delete account.
-import {
-  initPage, api, say, clear, errorMessage, checkFields, fieldError, clearFieldErrors,
-  wirePasswordRules, withReturn, onLang, t, logout, paintNav, flash
-} from './common.js';
+import { initPage, logout, paintNav } from './lib/page.js';
+import { onLang, t } from './lib/i18n.js';
+import { api } from './lib/api.js';
+import { say, clear, errorMessage } from './lib/messages.js';
+import { checkFields, fieldError, clearFieldErrors } from './lib/fields.js';
+import { wirePasswordRules } from './lib/password.js';
+import { withReturn } from './lib/returns.js';
+import { flash } from './lib/carry.js';
+import { setupDownloadLink } from './lib/download-link.js';
 
 let busy = false;
 
@@ -50,7 +55,8 @@ function setupPassword() {
   const confirm = document.getElementById('pw-confirm');
   const error = document.getElementById('pw-error');
   const status = document.getElementById('pw-status');
-  const rules = wirePasswordRules(pw, document.getElementById('pw-new-rules'));
+  const rules = wirePasswordRules(pw, document.getElementById('pw-new-rules'),
+                                  document.getElementById('pw-new-intro'));
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     if (busy) return;
@@ -129,6 +135,7 @@ initPage().then((session) => {
     const who = t('acct.who', { email: session.email });
     document.getElementById('acct-who').textContent = session.name ? who + ' (' + session.name + ')' : who;
   });
+  for (const el of document.querySelectorAll('[data-download-link]')) setupDownloadLink(el, sessionGone);
   setupNewsletter(session);
   setupPassword();
   setupDelete();

@@ -1,10 +1,16 @@
 // login.html: honours ?return= (local paths only; the server checks again),
 // and lets an address that was never confirmed enter its code here.
-import {
-  initPage, api, say, clear, errorMessage, checkFields, clearFieldErrors, safeReturn,
-  param, withReturn, onLang, t, recalledEmail, rememberEmail, flash, showStep
-} from './common.js';
-import { setupVerify } from './verify.js';
+import { initPage } from './lib/page.js';
+import { onLang, t } from './lib/i18n.js';
+import { api } from './lib/api.js';
+import { say, clear, errorMessage } from './lib/messages.js';
+import { checkFields, clearFieldErrors } from './lib/fields.js';
+import { safeReturn, param, withReturn } from './lib/returns.js';
+import { recalledEmail, rememberEmail, flash } from './lib/carry.js';
+import { showStep } from './lib/steps.js';
+import { setupVerify } from './lib/verify.js';
+import { settings } from './lib/settings.js';
+import { durationText } from './lib/time.js';
 
 const ret = safeReturn(param('return'), '/');
 const form = document.getElementById('login-form');
@@ -17,6 +23,19 @@ let busy = false;
 document.getElementById('forgot-link').href =
   withReturn('/reset.html', location.pathname + location.search);
 email.value = recalledEmail();
+
+// "Keep me logged in ... for 30 days": as long as NatommSessionRemember says
+const rememberLabel = document.getElementById('login-remember-label');
+let remember = 0;
+const paintRemember = () => {
+  rememberLabel.textContent = remember
+    ? t('f.remember', { time: durationText(remember) }) : t('f.rememberNoTime');
+};
+onLang(paintRemember);
+settings().then((s) => {
+  remember = s ? s.session_remember : 0;
+  paintRemember();
+});
 
 onLang(() => {
   if (ret.startsWith('/videos/')) why.textContent = t('login.forVideo');

@@ -1,7 +1,11 @@
 // index.html: the news page. Logged in: the gated video plays here and the
 // download link works. Logged out: "Log in / Create an account to download",
 // both bringing the user back here.
-import { initPage, onLang, getLang, t, VIDEO } from './common.js';
+import { initPage } from './lib/page.js';
+import { onLang, getLang, t } from './lib/i18n.js';
+import { setupDownloadLink } from './lib/download-link.js';
+
+const VIDEO = '/videos/nato-defence-ministers-sample.mp4';
 
 initPage().then(async (session) => {
   if (!session || !session.authenticated) return;
@@ -9,6 +13,7 @@ initPage().then(async (session) => {
   video.src = VIDEO;
   video.hidden = false;
   document.getElementById('video-poster').hidden = true;
+  for (const el of document.querySelectorAll('[data-download-link]')) setupDownloadLink(el);
   try {
     const head = await fetch(VIDEO, { method: 'HEAD', credentials: 'same-origin' });
     const bytes = Number(head.headers.get('Content-Length'));

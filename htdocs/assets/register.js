@@ -1,17 +1,23 @@
 // register.html: Create an account -> verification code -> success and the
 // newsletter offer (unchecked: consent is a deliberate act).
-import {
-  initPage, api, say, clear, errorMessage, checkFields, fieldError, clearFieldErrors,
-  wirePasswordRules, safeReturn, param, getLang, onLang, t, rememberEmail, showStep, paintNav
-} from './common.js';
-import { setupVerify } from './verify.js';
+import { initPage, paintNav } from './lib/page.js';
+import { getLang, onLang, t } from './lib/i18n.js';
+import { api } from './lib/api.js';
+import { say, clear, errorMessage } from './lib/messages.js';
+import { checkFields, fieldError, clearFieldErrors } from './lib/fields.js';
+import { wirePasswordRules } from './lib/password.js';
+import { safeReturn, param } from './lib/returns.js';
+import { rememberEmail } from './lib/carry.js';
+import { showStep } from './lib/steps.js';
+import { setupVerify } from './lib/verify.js';
 
 const ret = safeReturn(param('return'), '/');
 const form = document.getElementById('register-form');
 const email = document.getElementById('reg-email');
 const password = document.getElementById('reg-password');
 const error = document.getElementById('register-error');
-const rules = wirePasswordRules(password, document.getElementById('reg-password-rules'));
+const rules = wirePasswordRules(password, document.getElementById('reg-password-rules'),
+                                document.getElementById('reg-password-intro'));
 const done = document.getElementById('step-done');
 const cont = document.getElementById('done-continue');
 let busy = false;
@@ -54,7 +60,7 @@ form.addEventListener('submit', async (e) => {
   busy = false;
   if (res.ok) {
     rememberEmail(email.value.trim());
-    verify.open(email.value.trim(), { expiresIn: res.data.expires_in || 1800 });
+    verify.open(email.value.trim(), { expiresIn: res.data.expires_in });
     return;
   }
   say(error, errorMessage(res), 'error');

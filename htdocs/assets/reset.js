@@ -2,11 +2,15 @@
 // before typing, checked while typing) -> updated, with a button back to the
 // page the user was on. A reset never logs in: that page asks for the new
 // password.
-import {
-  initPage, api, say, clear, errorMessage, checkFields, fieldError, clearFieldErrors,
-  wirePasswordRules, safeReturn, param, withReturn, rememberEmail, recalledEmail, showStep
-} from './common.js';
-import { setupVerify } from './verify.js';
+import { initPage } from './lib/page.js';
+import { api } from './lib/api.js';
+import { say, clear, errorMessage } from './lib/messages.js';
+import { checkFields, fieldError, clearFieldErrors } from './lib/fields.js';
+import { wirePasswordRules } from './lib/password.js';
+import { safeReturn, param, withReturn } from './lib/returns.js';
+import { rememberEmail, recalledEmail } from './lib/carry.js';
+import { showStep } from './lib/steps.js';
+import { setupVerify } from './lib/verify.js';
 
 const ret = safeReturn(param('return'), '/login.html');
 // the button goes back to where the user was; that is a log-in page as a rule
@@ -21,7 +25,8 @@ const newForm = document.getElementById('new-form');
 const pw = document.getElementById('new-password');
 const confirm = document.getElementById('new-confirm');
 const newError = document.getElementById('new-error');
-const rules = wirePasswordRules(pw, document.getElementById('new-password-rules'));
+const rules = wirePasswordRules(pw, document.getElementById('new-password-rules'),
+                                document.getElementById('new-intro'));
 let token = null;
 let busy = false;
 
@@ -52,7 +57,7 @@ forgotForm.addEventListener('submit', async (e) => {
   busy = false;
   if (res.ok) {
     rememberEmail(email.value.trim());
-    verify.open(email.value.trim(), { expiresIn: res.data.expires_in || 1800 });
+    verify.open(email.value.trim(), { expiresIn: res.data.expires_in });
     return;
   }
   say(forgotError, errorMessage(res), 'error');

@@ -1,7 +1,10 @@
 // unsubscribed.html?token=...: a landing page for the newsletter's
 // unsubscribe link. Opening it changes nothing (link scanners open links);
 // the button sends the RFC 8058 one-click POST.
-import { initPage, api, say, errorMessage, param } from './common.js';
+import { initPage } from './lib/page.js';
+import { api } from './lib/api.js';
+import { say, errorMessage } from './lib/messages.js';
+import { param } from './lib/returns.js';
 
 const token = param('token') || '';
 const form = document.getElementById('unsub-form');
