@@ -3,9 +3,10 @@
 //
 //   node tests/browser/flows.mjs <base-url> <mail-dir> <screenshot-dir> [scenario ...]
 //
-// tests/browser/test_browser.py starts the server (the repo's htdocs behind
-// the gate, the demo's security headers, NatommResendInterval 2s) and runs one
-// scenario per process. Every scenario asserts what a person would see (URL,
+// tests/browser/test_browser.py starts the server (the assembled site,
+// build/htdocs, behind the gate, the demo's security headers,
+// NatommResendInterval 2s; other_settings gets a second server configured
+// otherwise) and runs one scenario per process. Every scenario asserts what a person would see (URL,
 // text, focus), what the server did (mail, session, HTTP status, file size),
 // and that no Content-Security-Policy violation or uncaught error happened.
 import { test } from 'node:test';
@@ -13,8 +14,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import {
   BASE, VIDEO_PATH, GOOD, OTHER, THIRD, CSP, sleep, until, uniqueEmail, mailNames, waitMail,
-  codeOf, request, createAccount, apiLogin, apiSession, launch, text, waitSession, activeId,
-  ruleStates, paste, axe, videoSize
+  codeOf, request, createAccount, apiLogin, apiSession, launch, text, waitSession, waitSettings,
+  pauseClock, activeId, ruleStates, paste, axe, videoSize, accessLog, ACCESS_LOG, VIDEO_FILE
 } from './lib.mjs';
 
 const url = (p) => BASE + p;
@@ -57,12 +58,14 @@ async function registerDownload() {
 
     await page.click('#video-register');
     await page.waitForURL(url('/register.html?return=%2F'));
+    await waitSettings(page);
     assert.equal(await text(page, '#step-form h1'), 'Create an account');
     // the rules are on screen before typing, none marked yet
     assert.equal(await page.locator('#reg-password-rules li').count(), 7);
     assert.ok(Object.values(await ruleStates(page, 'reg-password-rules'))
       .every((s) => s === 'none'), 'no rule marked before typing');
     assert.match(await text(page, '#reg-password-intro'), /at least 12 characters long, no spaces/);
+    assert.equal(await text(page, '#reg-password-rules li[data-rule="length"]'), 'At least 12 characters (at most 128)');
     await b.shot('register-empty');
 
     const email = uniqueEmail('reg');
@@ -82,9 +85,14 @@ async function registerDownload() {
     await page.fill('#reg-org', 'Example Broadcasting');
 
     let seen = mailNames();
+    await pauseClock(page);      // the page's countdown (2 s here) waits for the test
     await page.click('#reg-submit');
     await page.locator('#step-verify').waitFor();
     assert.equal(await text(page, '#step-verify h1'), 'Check your inbox and enter verification code');
+    // the code field as NatommCodeFormat letters 8 (the default) shows codes
+    assert.equal(await text(page, '#ver-code-hint'), '8 letters, as in the e-mail: XXXX-XXXX. You can paste it.');
+    assert.deepEqual(await page.locator('#ver-code').evaluate((i) => [i.placeholder, i.maxLength, i.inputMode]),
+      ['XXXX-XXXX', 9, 'text']);
     const sentText = await text(page, '#ver-sent');
     assert.ok(sentText.includes(email), sentText);
     assert.match(sentText, /This code will expire in 30 minutes\./);
@@ -101,9 +109,10 @@ async function registerDownload() {
     // a press during the cooldown (aria-disabled, so still focusable) says how long to wait
     await page.click('#resend', { force: true });
     assert.match(await text(page, '#resend-status'), /You can ask for a new code in \d+ s/);
-    // the server's interval here is 2 s; the page counts the default 60 s
+    // the page counts the server's NatommResendInterval (2 s here)
+    assert.match(await text(page, '#resend-wait'), /in 2 s\./);
     await sleep(2200);
-    await page.clock.fastForward(61000);
+    await page.clock.fastForward(3000);
     await until(async () => (await page.locator('#resend').getAttribute('aria-disabled')) === null,
       'the cooldown to end');
     assert.equal(await text(page, '#resend-wait'), '');
@@ -210,6 +219,8 @@ async function gatedLinkLogin() {
     assert.equal(returnOf(page.url()), VIDEO_PATH);
     await waitSession(page, 'out');
     assert.equal(await text(page, '#login-why'), 'Log in to download this video. No account yet? Creating one is free.');
+    await waitSettings(page);
+    assert.equal(await text(page, 'label[for="login-remember"]'), 'Keep me logged in on this device for 30 days');
     assert.equal(returnOf(await page.locator('#login-register').evaluate((a) => a.href)), VIDEO_PATH);
     await b.shot('login-for-video');
 
@@ -388,6 +399,55 @@ async function loginUnverified() {
 }
 
 /* ------------------------------------------------------------------------- */
+/* An address registered twice (someone else first, with their password):
+ * the code step asks for the password that came with the entered code, so
+ * only the registration of the person who holds the inbox and the password
+ * is confirmed. */
+async function doubleRegistration() {
+  const email = uniqueEmail('dbl');
+  let seen = mailNames();
+  const r = await request('POST', '/account/register',
+    { fields: { email, password: OTHER, language: 'en' }, ip: '127.31.0.9' });
+  assert.equal(r.status, 202, r.text);
+  const theirs = codeOf(await waitMail(email, seen));
+  const b = await launch('double');
+  const { page } = b;
+  try {
+    await page.goto(url('/register.html'));
+    await waitSettings(page);
+    await page.fill('#reg-email', email);
+    await page.fill('#reg-password', GOOD);
+    seen = mailNames();
+    await page.click('#reg-submit');
+    await page.locator('#step-verify').waitFor();
+    const mine = codeOf(await waitMail(email, seen));
+    assert.notEqual(mine, theirs);
+    assert.equal(await page.locator('#ver-password-field').isVisible(), false);
+    // the other registration's code: the password is asked
+    await page.fill('#ver-code', theirs);
+    await page.press('#ver-code', 'Enter');
+    await page.locator('#ver-password-field').waitFor();
+    assert.match(await text(page, '#verify-error'), /registered more than once/);
+    assert.equal(await activeId(page), 'ver-password');
+    await b.shot('double-password-asked');
+    // with this person's password it still does not confirm the other one
+    await page.fill('#ver-password', GOOD);
+    await page.press('#ver-password', 'Enter');
+    await until(async () => /does not go with this code/.test(await text(page, '#verify-error')),
+      'the wrong-password message');
+    // their own code and password confirm their own registration
+    await page.fill('#ver-code', mine);
+    await page.press('#ver-code', 'Enter');
+    await until(async () => (await apiLogin(email, GOOD)).status === 200, 'the own password works');
+    assert.equal((await apiLogin(email, OTHER)).status, 401, 'the other password does not');
+    await b.shot('double-confirmed');
+  } catch (e) {
+    await fail(b, e);
+  }
+  await finish(b);
+}
+
+/* ------------------------------------------------------------------------- */
 /* The account page on a phone-sized screen: newsletter on and off, change
  * password, log out, log in again, delete the account. */
 async function accountPage() {
@@ -555,6 +615,7 @@ async function french() {
   b = await launch('french-switch', { locale: 'en-US', width: 360, height: 780 });
   const { page } = b;
   try {
+    await page.clock.install();
     await page.goto(url('/register.html'));
     assert.equal(await text(page, '#step-form h1'), 'Create an account');
     await page.click('[data-set-lang="fr"]');
@@ -562,6 +623,7 @@ async function french() {
     assert.equal(await page.getAttribute('html', 'lang'), 'fr');
     assert.equal(await page.title(), 'Créer un compte — NATO Multimedia');
     await page.reload();
+    await waitSettings(page);
     assert.equal(await text(page, '#step-form h1'), 'Créer un compte', 'the choice is remembered');
     assert.match(await text(page, '#reg-password-intro'), /au moins 12 caractères, sans espace/);
     await b.shot('register-fr');
@@ -570,6 +632,7 @@ async function french() {
     const seen = mailNames();
     await page.fill('#reg-email', email);
     await page.fill('#reg-password', GOOD);
+    await pauseClock(page);
     await page.click('#reg-submit');
     await page.locator('#step-verify').waitFor();
     assert.equal(await text(page, '#step-verify h1'), 'Consultez votre boîte de réception et saisissez le code de vérification');
@@ -727,6 +790,255 @@ async function layout360() {
   assert.deepEqual(failures, []);
 }
 
+/* ------------------------------------------------------------------------- */
+/* A server configured otherwise (test_browser.py's OTHER_SETTINGS): the
+ * pages say what GET /account/settings says, not what the defaults were:
+ * 14 to 64 characters, 6-digit codes, 15 and 45 minutes, a 2-minute resend
+ * interval, 7 days of "remember me". */
+async function otherSettings() {
+  const answer = await request('GET', '/account/settings');
+  assert.equal(answer.status, 200, answer.text);
+  const s = answer.json;
+  assert.deepEqual([s.password_min, s.password_max, s.code_kind, s.code_length, s.register_code_lifetime,
+    s.reset_code_lifetime, s.resend_interval, s.session_remember],
+  [14, 64, 'digits', 6, 900, 2700, 120, 604800], answer.text);
+
+  const b = await launch('settings', { width: 360, height: 780 });
+  const { page } = b;
+  try {
+    await page.clock.install();
+    await page.goto(url('/register.html'));
+    await waitSettings(page);
+    assert.equal(await text(page, '#reg-password-intro'),
+      'The password must be at least 14 characters long, no spaces, include upper/lowercase letters, numbers and symbols.');
+    assert.equal(await text(page, '#reg-password-rules li[data-rule="length"]'), 'At least 14 characters (at most 64)');
+    // 13 characters of every class: only the length is missing
+    const short = GOOD.slice(0, 13);
+    await page.fill('#reg-password', short);
+    let states = await ruleStates(page, 'reg-password-rules');
+    assert.deepEqual([states.length, states.upper, states.lower, states.digit, states.symbol],
+      ['unmet', 'met', 'met', 'met', 'met']);
+    const email = uniqueEmail('set');
+    await page.fill('#reg-email', email);
+    await page.click('#reg-submit');
+    assert.match(await text(page, '#reg-password-error'), /does not meet every rule/);
+    await page.fill('#reg-password', GOOD + 'x'.repeat(64 - GOOD.length + 1));
+    assert.equal((await ruleStates(page, 'reg-password-rules')).length, 'unmet', '65 is over the maximum');
+    await page.fill('#reg-password', GOOD);
+    states = await ruleStates(page, 'reg-password-rules');
+    assert.equal(states.length, 'met');
+    await b.shot('register-14-64');
+
+    let seen = mailNames();
+    await pauseClock(page);
+    await page.click('#reg-submit');
+    await page.locator('#step-verify').waitFor();
+    assert.match(await text(page, '#ver-sent'), /This code will expire in 15 minutes\./);
+    assert.equal(await text(page, '#ver-code-hint'), '6 digits, as in the e-mail. You can paste it.');
+    assert.deepEqual(await page.locator('#ver-code').evaluate((i) => [i.placeholder, i.maxLength, i.inputMode]),
+      ['000000', 7, 'numeric']);
+    assert.equal(await text(page, '#resend-wait'), 'You can ask for a new code in 2 min 00 s.');
+    await b.shot('verify-digits');
+    const mail = await waitMail(email, seen);
+    assert.match(mail.text, /expire in 15 minutes/);
+    const code = codeOf(mail);
+    assert.match(code, /^\d{3}-\d{3}$/, 'the mail shows six digits in two halves');
+    // pasted from the mail or typed with its dash: the field holds the digits
+    assert.equal(await paste(page, '#ver-code', `Your code: ${code}\r\n`), code.replace('-', ''));
+    await page.fill('#ver-code', '');
+    await page.locator('#ver-code').pressSequentially(code);
+    assert.equal(await page.inputValue('#ver-code'), code.replace('-', ''));
+    await page.press('#ver-code', 'Enter');
+    await page.locator('#step-done').waitFor();
+    await b.shot('registered');
+
+    // a reset code lives as long as NatommCodeLifetime reset says
+    await page.click('#nav-logout');
+    await waitSession(page, 'out');
+    await page.goto(url('/reset.html'));
+    seen = mailNames();
+    await page.fill('#reset-email', email);
+    await page.click('#forgot-submit');
+    await page.locator('#step-verify').waitFor();
+    assert.match(await text(page, '#ver-sent'), /This code will expire in 45 minutes\./);
+    assert.match((await waitMail(email, seen)).text, /expire in 45 minutes/);
+
+    // "remember me" as long as NatommSessionRemember says, in both languages
+    await page.goto(url('/login.html'));
+    await waitSettings(page);
+    assert.equal(await text(page, 'label[for="login-remember"]'), 'Keep me logged in on this device for 7 days');
+    await page.click('[data-set-lang="fr"]');
+    assert.equal(await text(page, 'label[for="login-remember"]'), 'Rester connecté sur cet appareil pendant 7 jours');
+    await b.shot('login-remember-fr');
+    await page.goto(url('/register.html'));
+    await waitSettings(page);
+    assert.equal(await text(page, '#reg-password-rules li[data-rule="length"]'), 'Au moins 14 caractères (64 au plus)');
+  } catch (e) {
+    await fail(b, e);
+  }
+  await finish(b);
+}
+
+/* ------------------------------------------------------------------------- */
+/* JavaScript turned off: every page says that it needs JavaScript, in both
+ * languages, and the login form sent natively posts to the endpoint itself:
+ * the password travels in the body, never in a URL or the access log. */
+async function noJavascript() {
+  assert.ok(ACCESS_LOG, 'NATOMM_ACCESS_LOG names the server\'s access log');
+  const acct = await createAccount();
+  const pages = ['/', '/register.html', '/login.html', '/reset.html', '/account.html',
+    '/unsubscribed.html?token=x'];
+  const b = await launch('nojs', { javaScript: false });
+  const { page } = b;
+  const urls = [];
+  page.on('request', (r) => urls.push(r.url()));
+  try {
+    for (const p of pages) {
+      await page.goto(url(p));
+      assert.equal(await page.locator('.noscript').isVisible(), true, `${p}: the noscript note`);
+      assert.equal(await text(page, '.noscript [lang="en"]'),
+        'These pages need JavaScript: turn it on to register, log in or download the videos.');
+      assert.equal(await text(page, '.noscript [lang="fr"]'),
+        'Ces pages ont besoin de JavaScript : activez-le pour vous inscrire, vous connecter ou télécharger les vidéos.');
+      // every form that holds a password posts it to its endpoint
+      const forms = await page.evaluate(() => [...document.querySelectorAll('form')]
+        .filter((f) => f.querySelector('input[type=password]'))
+        .map((f) => `#${f.id} ${f.getAttribute('method')} ${f.getAttribute('action')}`));
+      for (const f of forms) assert.match(f, /^#[\w-]+ post \/account\/[a-z/]+$/, p);
+    }
+
+    await page.goto(url('/login.html?return=%2Faccount.html'));
+    await b.shot('login-without-javascript');
+    await page.fill('#login-email', acct.email);
+    await page.fill('#login-password', acct.password);
+    const logBefore = accessLog().length;
+    const [answer] = await Promise.all([
+      page.waitForResponse((r) => r.request().isNavigationRequest() && r.url().startsWith(url('/account/'))),
+      page.click('#login-submit')
+    ]);
+    assert.equal(answer.request().method(), 'POST');
+    assert.equal(answer.url(), url('/account/login'), 'no query string');
+    assert.match(answer.request().postData(), /(^|&)password=/, 'the password went in the body');
+    // the native form speaks the API's field names: the server logged in
+    assert.equal(answer.status(), 200);
+    await page.waitForURL(url('/account/login'));
+    assert.match(await text(page, 'body'), /"status":\s*"logged_in"/);
+    await b.shot('login-answer');
+
+    const secret = [acct.password, encodeURIComponent(acct.password),
+      new URLSearchParams({ p: acct.password }).toString().slice(2)];
+    for (const u of urls) {
+      for (const s of secret) assert.ok(!u.includes(s), `the password in a URL: ${u}`);
+    }
+    const line = await until(() => accessLog().slice(logBefore).split('\n')
+      .find((l) => l.includes('"POST /account/login HTTP/1.1" 200')), 'this login in the access log');
+    assert.doesNotMatch(line, /password|\?/, line);
+    const log = accessLog();
+    for (const s of secret) assert.ok(!log.includes(s), 'the password in the access log');
+    assert.ok(!/login-password=|[?&]password=/.test(log), 'a password field in the access log');
+  } catch (e) {
+    await fail(b, e);
+  }
+  await finish(b);
+}
+
+/* ------------------------------------------------------------------------- */
+/* "Copy a download link" on the account page and the news page: the link
+ * is copied and shown, fetched without any cookie (whole, a range), kept
+ * out of the access log, said again in French, and refused once the
+ * password has changed. */
+async function downloadLink() {
+  const acct = await createAccount();
+  const b = await launch('download-link');
+  const { page, context } = b;
+  /* the token of a link to the video, or null */
+  const tokenOf = (link) => {
+    const pre = BASE + '/dl/';
+    if (!link.startsWith(pre) || !link.endsWith(VIDEO_PATH)) return null;
+    const token = link.slice(pre.length, link.length - VIDEO_PATH.length);
+    return /^[A-Za-z0-9_-]{52}$/.test(token) ? token : null;
+  };
+  const fetchBare = (u, headers = {}) => fetch(u, { headers, redirect: 'manual' });
+  try {
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: BASE });
+    const [name, value] = acct.cookie.split('=');
+    await context.addCookies([{ name, value, url: BASE }]);
+    await page.goto(url('/account.html'));
+    await page.locator('#account').waitFor();
+    assert.equal(await text(page, '#dl-h'), 'Download links');
+    assert.equal(await text(page, '#acct-dl-copy'), 'Copy a download link');
+    assert.match(await text(page, '#acct-dl-help'), /download manager \(aria2, wget, curl…\)/);
+    assert.match(await text(page, '#acct-dl-help'), /changing your password ends it/);
+    assert.equal(await page.locator('#acct-dl-url').isVisible(), false, 'no link before it is asked for');
+    await b.shot('account-download-link');
+
+    await page.click('#acct-dl-copy');
+    await page.locator('#acct-dl-status', { hasText: 'Download link copied' }).waitFor();
+    assert.equal(await text(page, '#acct-dl-status'), 'Download link copied. It works for 1 day, without logging in.');
+    const link = await page.inputValue('#acct-dl-url');
+    const token = tokenOf(link);
+    assert.ok(token, link);
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), link, 'the link is on the clipboard');
+    assert.equal(await page.locator('#acct-dl-url').getAttribute('readonly'), '');
+    for (const v of await axe(page)) assert.fail(`axe: ${v}`);
+    await b.shot('account-download-link-copied');
+
+    // a download manager has no cookie: the link alone gets the file
+    const size = videoSize();
+    let r = await fetchBare(link);
+    assert.equal(r.status, 200);
+    const body = Buffer.from(await r.arrayBuffer());
+    assert.equal(body.length, size);
+    assert.ok(body.equals(fs.readFileSync(VIDEO_FILE)), 'the video, byte for byte');
+    assert.match(r.headers.get('cache-control') || '', /private/);
+    assert.equal(r.headers.get('referrer-policy'), 'no-referrer');
+    assert.equal(r.headers.get('set-cookie'), null);
+    r = await fetchBare(link, { Range: 'bytes=0-1023' });
+    assert.equal(r.status, 206);
+    assert.equal((await r.arrayBuffer()).byteLength, 1024);
+    const line = await until(() => accessLog().split('\n')
+      .find((l) => l.includes(`${acct.email} "GET /dl/REDACTED${VIDEO_PATH} HTTP/1.1" 206`)),
+      'the ranged download in the access log, as the account');
+    assert.ok(line);
+    assert.ok(!accessLog().includes(token), 'the token in the access log');
+
+    // the message follows a switch of language
+    await page.click('[data-set-lang="fr"]');
+    await page.locator('#acct-dl-status', { hasText: 'Lien de téléchargement copié' }).waitFor();
+    assert.equal(await text(page, '#acct-dl-status'),
+      'Lien de téléchargement copié. Il fonctionne pendant 1 jour, sans connexion.');
+    assert.equal(await text(page, '#acct-dl-copy'), 'Copier un lien de téléchargement');
+    assert.match(await text(page, '#acct-dl-help'), /gestionnaire de téléchargement/);
+    await b.shot('account-download-link-fr');
+    await page.click('[data-set-lang="en"]');
+
+    // the news page offers it beside the download button
+    await page.goto(url('/'));
+    await waitSession(page, 'in');
+    await page.click('#news-dl-copy');
+    await page.locator('#news-dl-status', { hasText: 'Download link copied' }).waitFor();
+    const link2 = await page.inputValue('#news-dl-url');
+    assert.ok(tokenOf(link2), link2);
+    assert.equal((await fetchBare(link2, { Range: 'bytes=0-0' })).status, 206);
+    await b.shot('news-download-link');
+
+    // a new password ends every link made before it
+    r = await request('POST', '/account/password/change', {
+      cookie: acct.cookie, fields: { current_password: acct.password, password: OTHER }
+    });
+    assert.equal(r.status, 200, r.text);
+    for (const l of [link, link2]) {
+      r = await fetchBare(l);
+      assert.equal(r.status, 403);
+      assert.match(r.headers.get('content-type') || '', /^application\/json/);
+      assert.equal((await r.json()).error, 'link_refused');
+    }
+  } catch (e) {
+    await fail(b, e);
+  }
+  await finish(b);
+}
+
 const SCENARIOS = {
   register_download: registerDownload,
   gated_link_login: gatedLinkLogin,
@@ -736,7 +1048,11 @@ const SCENARIOS = {
   unsubscribe,
   french,
   keyboard,
-  layout_360: layout360
+  layout_360: layout360,
+  other_settings: otherSettings,
+  no_javascript: noJavascript,
+  double_registration: doubleRegistration,
+  download_link: downloadLink
 };
 
 const wanted = process.argv.slice(5);

@@ -15,6 +15,7 @@ export const [BASE, MAIL_DIR, SHOT_DIR] = process.argv.slice(2);
 export const VIDEO_PATH = '/videos/nato-defence-ministers-sample.mp4';
 export const VIDEO_FILE = process.env.NATOMM_VIDEO_FILE || '';
 export const CHROMIUM = process.env.NATOMM_CHROMIUM || '/usr/bin/chromium';
+export const ACCESS_LOG = process.env.NATOMM_ACCESS_LOG || '';
 
 // pass every rule of the module: 14 code points, all classes, no dictionary core
 export const GOOD = 'Kx7#mQ2!vR9@pL';
@@ -130,7 +131,10 @@ export async function waitMail(to, seen, timeout = 15000) {
   }, `a mail to ${to}`, timeout, 100);
 }
 
-const CODE_RE = /^[ \t]*([BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4})[ \t\r]*$/m;
+// the code's line in the mail: letters (THNV-MKLS) or digits (123-456, 12345),
+// as the server's NatommCodeFormat shows them
+const L = '[BCDFGHJKLMNPQRSTVWXZ]';
+const CODE_RE = new RegExp(`^[ \\t]*(${L}{2,16}(?:-${L}{2,16})?|\\d{3,16}(?:-\\d{3,16})?)[ \\t\\r]*$`, 'm');
 
 export function codeOf(mail) {
   const m = mail.text.match(CODE_RE);
@@ -207,8 +211,9 @@ export async function apiSession(cookie) {
 /* ---- Chromium ---------------------------------------------------------------- */
 
 /* A fresh Chromium with its own profile. Every page's CSP violations, console
- * errors and uncaught exceptions are collected: `problems` must stay empty. */
-export async function launch(scenario, { locale = 'en-US', width = 1280, height = 900 } = {}) {
+ * errors and uncaught exceptions are collected: `problems` must stay empty.
+ * javaScript: false browses as someone with JavaScript turned off. */
+export async function launch(scenario, { locale = 'en-US', width = 1280, height = 900, javaScript = true } = {}) {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'natomm-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -217,6 +222,7 @@ export async function launch(scenario, { locale = 'en-US', width = 1280, height 
     locale,
     viewport: { width, height },
     acceptDownloads: true,
+    javaScriptEnabled: javaScript,
     timeout: 30000
   });
   context.setDefaultTimeout(10000);
@@ -267,6 +273,19 @@ export async function waitSession(page, state) {
   await page.locator(`html[data-session="${state}"]`).waitFor({ state: 'attached' });
 }
 
+/* until the page has the server's settings (GET /account/settings) and has
+ * rendered what depends on them */
+export async function waitSettings(page) {
+  await page.locator('html[data-settings="in"]').waitFor({ state: 'attached' });
+}
+
+/* Stops the page's clock (after page.clock.install()): a countdown started
+ * from now stays put until the test moves it on with page.clock.fastForward. */
+export async function pauseClock(page) {
+  const now = await page.evaluate(() => Date.now());
+  await page.clock.pauseAt(now + 1000);
+}
+
 export async function activeId(page) {
   return page.evaluate(() => document.activeElement && (document.activeElement.id || document.activeElement.className || document.activeElement.tagName));
 }
@@ -303,6 +322,11 @@ export async function axe(page) {
     });
     return r.violations.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).slice(0, 4).join(', ')}`);
   });
+}
+
+/* the server's access log (test_browser.py passes its path), '' when unknown */
+export function accessLog() {
+  return ACCESS_LOG ? fs.readFileSync(ACCESS_LOG, 'utf8') : '';
 }
 
 export function videoSize() {

@@ -7,6 +7,9 @@ Env:  NATOMM_KEEP=1 keeps every generated server root (/tmp/natomm-it-*);
       NATOMM_DB=pgsql runs every server on PostgreSQL: one throwaway cluster per
       session (initdb + pg_ctl as the postgres user, a free loopback port), a
       fresh database per server; stopped and deleted at session end.
+Log:  the autouse fixture `log` checks the error-log lines of every server
+      after each test (natomm/log.py); a test declares the errors it causes
+      on purpose with @pytest.mark.expect_log(r"...") or log.ignore(r"...").
 """
 
 import signal
@@ -15,11 +18,15 @@ import os
 
 import pytest
 
-import natomm_env as ne
+import natomm as ne
+from natomm import log as natomm_log
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: sleeps for configured short lifetimes")
+    config.addinivalue_line(
+        "markers", "expect_log(*patterns): error-log lines (regular expressions, "
+        "re.search) at level error or worse that the test causes on purpose")
     # a SIGTERM (CI timeout) unwinds like Ctrl-C: fixtures stop their httpds and
     # pytest_sessionfinish removes the PostgreSQL cluster
     if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
@@ -38,6 +45,41 @@ def pytest_report_header(config):
 
 def pytest_sessionfinish(session, exitstatus):
     ne.shutdown_session_cluster()
+    # servers stopped outside any test (module and session teardown): their
+    # last lines, and every secret in their whole logs (HttpdServer.stop)
+    if ne.ORPHANS or ne.LOG_LEAKS:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not (ne.ORPHANS or ne.LOG_LEAKS):
+        return
+    tr = terminalreporter
+    tr.section("natomm error logs of servers stopped outside a test", red=True)
+    for name, path, kind, line in ne.ORPHANS:
+        tr.line("%s (%s) %s: %s" % (name, path, kind, line[:600]))
+    for name, secret in ne.LOG_LEAKS:
+        tr.line("%s: secret %r in its error log" % (name, secret))
+
+
+@pytest.fixture(autouse=True)
+def log(request):
+    """The error-log check of every test (natomm/log.py): after the test, the
+    new lines of every server (alive when it began, or started by it; servers
+    it stops are read at their stop) must hold no secret and no error-or-worse
+    line or crash the test did not declare.  Declare with the marker
+    @pytest.mark.expect_log(r"pattern", ...) (on the test, its class or the
+    module) or, inside the test, log.ignore(r"pattern")."""
+    watch = ne.LogWatch(request.node.nodeid)
+    for m in request.node.iter_markers("expect_log"):
+        watch.ignore(*m.args)
+    natomm_log.begin(watch)
+    try:
+        yield watch
+    finally:
+        natomm_log.end(watch)
+    if watch.problems:
+        pytest.fail(watch.report(), pytrace=False)
 
 
 @pytest.hookimpl(hookwrapper=True)

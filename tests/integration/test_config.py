@@ -7,7 +7,7 @@ naming the directive.  Durations accept 30s, 30m, 12h, 30d."
 
 import pytest
 
-import natomm_env as ne
+import natomm as ne
 
 
 def test_default_config_is_valid(configtest):

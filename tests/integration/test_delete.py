@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-import natomm_env as ne
-from natomm_env import GOOD_PASSWORD, OTHER_PASSWORD, expect_error, expect_json
+import natomm as ne
+from natomm import GOOD_PASSWORD, OTHER_PASSWORD, expect_error, expect_json
 
 VIDEO = "/videos/sample.mp4"
 

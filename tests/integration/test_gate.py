@@ -2,11 +2,13 @@
 
 import time
 import urllib.parse
+import uuid
 
 import pytest
+import requests
 
-import natomm_env as ne
-from natomm_env import BROWSER_ACCEPT, VIDEO_SIZE
+import natomm as ne
+from natomm import BROWSER_ACCEPT, VIDEO_SIZE
 
 VIDEO = "/videos/sample.mp4"
 
@@ -127,7 +129,7 @@ def test_browser_with_session_gets_file(server, account):
 
 
 def test_access_log_records_account(server, account):
-    tag = ne.uuid.uuid4().hex
+    tag = uuid.uuid4().hex
     r = account.client.get(VIDEO + "?who=" + tag, headers={"Range": "bytes=0-0"})
     assert r.status_code == 206
     deadline = time.time() + 3
@@ -145,8 +147,49 @@ def test_access_log_records_account(server, account):
 
 
 def test_anonymous_access_log_has_no_user(server, client):
-    tag = ne.uuid.uuid4().hex
+    tag = uuid.uuid4().hex
     client.get(VIDEO + "?anon=" + tag)
     time.sleep(0.2)
     lines = [l for l in server.read_access_log().splitlines() if tag in l]
     assert lines and lines[0].split(" ")[1] == "-", lines
+
+
+@pytest.mark.parametrize("cache", ["default", "none"])
+def test_session_cache_none_reads_the_database_every_time(server_factory, cache):
+    """A session row deleted by hand writes no revocation: a cached check
+    passes it until the entry ends (security.md, weakness 4), unless
+    NatommSessionCache none leaves out every level of the cache."""
+    srv = server_factory("NatommSessionCache none\n" if cache == "none" else "",
+                         name="cache-" + cache)
+    acc = ne.create_account(srv)
+    for _ in range(3):
+        assert acc.client.get(VIDEO, headers={"Range": "bytes=0-0"}).status_code == 206
+    srv.db_execute("DELETE FROM natomm_session")
+    codes = [acc.client.get(VIDEO, headers={"Range": "bytes=0-0"}).status_code
+             for _ in range(6)]
+    if cache == "none":
+        assert codes == [401] * 6, codes
+    else:
+        assert codes == [206] * 6, codes
+
+
+def test_session_cache_none_in_a_virtual_host(server_factory):
+    """NatommSessionCache none inside a <VirtualHost> turns the cache off for
+    that host only: the main host on the same database keeps its cache."""
+    srv = server_factory("", name="cache-vhost", start=False)
+    port_b = ne.free_port()
+    srv.extra_conf = ne.vhost_conf(port_b, ["NatommSessionCache none"])
+    srv.write_config()
+    srv.start()
+    acc = ne.create_account(srv)
+    url_b = "http://127.0.0.1:%d%s" % (port_b, VIDEO)
+    cookie = {"Cookie": acc.cookie, "Range": "bytes=0-0"}
+    for _ in range(3):
+        assert acc.client.get(VIDEO, headers={"Range": "bytes=0-0"}).status_code == 206
+        assert requests.get(url_b, headers=cookie, timeout=10).status_code == 206
+    srv.db_execute("DELETE FROM natomm_session")
+    main = [acc.client.get(VIDEO, headers={"Range": "bytes=0-0"}).status_code
+            for _ in range(4)]
+    other = [requests.get(url_b, headers=cookie, timeout=10).status_code for _ in range(4)]
+    assert main == [206] * 4, main
+    assert other == [401] * 4, other

@@ -3,9 +3,10 @@
 with at most NatommHashConcurrency hashes at once per process."""
 
 import threading
+import time
 
-import natomm_env as ne
-from natomm_env import GOOD_PASSWORD, expect_json
+import natomm as ne
+from natomm import GOOD_PASSWORD, expect_json
 
 
 def stored_hash(server, addr):
@@ -65,6 +66,54 @@ def test_concurrent_logins_under_a_bound_of_one_hash(server_factory):
     for t in threads:
         t.join(60)
     assert results == [200] * 6, results
+
+
+def test_429_for_want_of_a_hash_slot_is_not_a_failure(server_factory):
+    """A login that waited NatommHashWait for a slot and got 429 judged no
+    password: it must not count against the owner (else a flood of other
+    logins would lock the owner out with the owner's own attempts)."""
+    srv = server_factory("NatommHashConcurrency 1\nNatommHashWait 1s\n"
+                         "NatommArgon2 3 65536 1\n", name="hashslot", servers=1)
+    acc = ne.create_account(srv)
+    owner_ip = ne.next_source_ip()
+    stop = threading.Event()
+
+    def flood():
+        while not stop.is_set():
+            # unknown addresses from fresh clients: hashes, and no per-IP limit
+            srv.client(source_ip=ne.next_source_ip()).login(
+                ne.unique_email("flood"), GOOD_PASSWORD)
+
+    threads = [threading.Thread(target=flood) for _ in range(10)]
+    for t in threads:
+        t.start()
+    # the owner mistypes: a judged attempt (401) counts one, a 429 none; a
+    # fresh client after each 401 keeps the pair below its lockout
+    n401, n429, answers = 0, 0, []
+    try:
+        deadline = time.time() + 90
+        while n429 < 6 and time.time() < deadline:
+            r = srv.client(source_ip=owner_ip).login(acc.email, GOOD_PASSWORD + "x")
+            answers.append(r.status_code)
+            assert r.status_code in (401, 429), (r.status_code, r.text)
+            if r.status_code == 429:
+                assert r.headers.get("Retry-After") == "1"
+                n429 += 1
+            else:
+                n401 += 1
+                owner_ip = ne.next_source_ip()
+        assert n429 >= 6, answers
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(60)
+    assert srv.db_rows("SELECT failed_logins FROM natomm_account"
+                       " WHERE email_norm = ?", (acc.email.lower(),)) == [(n401,)], answers
+    assert srv.db_rows("SELECT coalesce(sum(l.failures), 0) FROM natomm_lock l"
+                       " JOIN natomm_account a ON a.id = l.account_id"
+                       " WHERE a.email_norm = ?", (acc.email.lower(),)) == [(n401,)], answers
+    r = srv.client(source_ip=owner_ip).login(acc.email, GOOD_PASSWORD)
+    assert expect_json(r, 200)["status"] == "logged_in", answers
 
 
 def test_configtest_refuses_bad_hash_settings(server_factory):

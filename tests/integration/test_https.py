@@ -14,8 +14,8 @@ import time
 import pytest
 import urllib3
 
-import natomm_env as ne
-from natomm_env import GOOD_PASSWORD, OTHER_PASSWORD, expect_error, expect_json, unique_email
+import natomm as ne
+from natomm import GOOD_PASSWORD, OTHER_PASSWORD, expect_error, expect_json, unique_email
 
 VIDEO = "/videos/sample.mp4"
 HOST_COOKIE = "__Host-natomm_session"
@@ -53,14 +53,9 @@ def tls(module_server_factory):
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert p.returncode == 0, p.stdout
     port2 = ne.free_port()
-    s.extra_conf = "\n".join([
-        "Listen 127.0.0.1:%d https" % port2,
-        "<VirtualHost 127.0.0.1:%d>" % port2,
-        "    SSLEngine on",
-        "    SSLCertificateFile %s" % crt,
-        "    SSLCertificateKeyFile %s" % key,
-        "</VirtualHost>",
-    ])
+    # links in mail come from configuration (the ServerName), never from the Host header
+    s.extra_conf = ne.vhost_conf(port2, ["SSLEngine on", "SSLCertificateFile %s" % crt,
+                                         "SSLCertificateKeyFile %s" % key], scheme="https")
     s.write_config()
     s.start()
     view = HttpsView(s, port2)

@@ -5,9 +5,9 @@ import time
 
 import pytest
 
-import natomm_env as ne
-from natomm_env import GOOD_PASSWORD, OTHER_PASSWORD, expect_error, expect_json, unique_email
-from natomm_env import assert_session_cookie
+import natomm as ne
+from natomm import GOOD_PASSWORD, OTHER_PASSWORD, expect_error, expect_json, unique_email
+from natomm import assert_session_cookie
 
 
 def logged_in(r, ret="/"):
@@ -120,10 +120,13 @@ def test_account_lockout_one_answer(server, new_client):
     wrong = expect_error(c.login(acc.email, OTHER_PASSWORD), 401, "invalid_credentials")
     for _ in range(4):
         expect_error(c.login(acc.email, OTHER_PASSWORD), 401, "invalid_credentials")
-    # locked now: even the right password gets the same answer, and no cookie
-    r = new_client().login(acc.email, GOOD_PASSWORD)
+    # locked now for that client address (SPEC section 3: per account and
+    # client): even the right password gets the same answer, and no cookie
+    r = c.login(acc.email, GOOD_PASSWORD)
     assert expect_error(r, 401, "invalid_credentials") == wrong
     assert not ne.set_cookies(r)
+    # another client's failures never lock the owner out of their own address
+    expect_json(new_client().login(acc.email, GOOD_PASSWORD), 200)
 
 
 def test_failed_logins_per_ip_throttled(server, client):

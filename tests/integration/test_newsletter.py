@@ -8,8 +8,8 @@ import urllib.parse
 
 import pytest
 
-import natomm_env as ne
-from natomm_env import expect_error, expect_json
+import natomm as ne
+from natomm import expect_error, expect_json
 
 NEWS = "/account/newsletter"
 UNSUB = "/account/newsletter/unsubscribe"

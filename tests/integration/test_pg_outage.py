@@ -16,8 +16,8 @@ import time
 
 import pytest
 
-import natomm_env as ne
-from natomm_env import GOOD_PASSWORD, expect_json
+import natomm as ne
+from natomm import GOOD_PASSWORD, expect_json
 
 pytestmark = pytest.mark.skipif(
     ne.DB_KIND != "pgsql",
@@ -124,6 +124,7 @@ def check_answers(log, t_down, t_up):
     return problems
 
 
+@pytest.mark.expect_log(*ne.DATABASE_DOWN)      # while PostgreSQL is down
 def test_postgres_restart_under_traffic(outage_cluster, server_factory):
     db = outage_cluster.create_database("natomm_outage")
     srv = server_factory(name="pg-outage", db=db)

@@ -1,9 +1,10 @@
 """SPEC section 4: generic protocol errors of the /account handler and section 8 origin checks."""
 
+import urllib.parse
+
 import pytest
 
-import natomm_env as ne
-from natomm_env import GOOD_PASSWORD, allow_methods, expect_error, expect_json, unique_email
+from natomm import GOOD_PASSWORD, allow_methods, expect_error, expect_json, unique_email
 
 POST_ENDPOINTS = ["/account/register", "/account/verify", "/account/resend",
                   "/account/login", "/account/logout"]
@@ -72,7 +73,7 @@ def small_body_server(module_server_factory):
 
 def test_configured_body_limit(small_body_server):
     c = small_body_server.client()
-    ok = "email=%s&password=%s" % (unique_email(), ne.urllib.parse.quote_plus(GOOD_PASSWORD))
+    ok = "email=%s&password=%s" % (unique_email(), urllib.parse.quote_plus(GOOD_PASSWORD))
     assert expect_json(c.post("/account/register", ok), 202)["status"] == "code_sent"
     body = "email=%s&password=x&pad=%s" % (unique_email(), "a" * 1100)
     expect_error(c.post("/account/register", body), 413, "payload_too_large")

@@ -17,8 +17,8 @@ import time
 
 import pytest
 
-import natomm_env as ne
-from natomm_env import GOOD_PASSWORD, expect_error, expect_json, unique_email
+import natomm as ne
+from natomm import GOOD_PASSWORD, expect_error, expect_json, unique_email
 
 PURGE_CONF = """
 NatommPurgeInterval 1s

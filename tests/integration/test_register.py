@@ -4,11 +4,13 @@ import email.utils
 import random
 import re
 import time
+import urllib.parse
+import uuid
 
 import pytest
 
-import natomm_env as ne
-from natomm_env import GOOD_PASSWORD, expect_error, expect_json, unique_email
+import natomm as ne
+from natomm import GOOD_PASSWORD, expect_error, expect_json, unique_email
 
 REGISTER_OK = {"status": "code_sent", "expires_in": 1800}
 
@@ -230,7 +232,7 @@ def test_password_boundaries_accepted(client, password):
 # address rules
 
 def _email_of_length(n):
-    local = "j" + ne.uuid.uuid4().hex[:20]          # 21 chars
+    local = "j" + uuid.uuid4().hex[:20]          # 21 chars
     remaining = n - len(local) - 1 - len(".org")
     labels = []
     while remaining > 0:
@@ -271,7 +273,7 @@ def test_invalid_email(client, addr):
 def test_email_with_cr_lf_nul_rejected(client, raw_email):
     # SPEC lists CR/LF/NUL both under invalid_email and invalid_request
     r = client.post("/account/register", "email=%s&password=%s"
-                    % (raw_email, ne.urllib.parse.quote_plus(GOOD_PASSWORD)))
+                    % (raw_email, urllib.parse.quote_plus(GOOD_PASSWORD)))
     body = expect_json(r, 400)
     assert body.get("error") in ("invalid_email", "invalid_request"), body
 
@@ -279,7 +281,7 @@ def test_email_with_cr_lf_nul_rejected(client, raw_email):
 # ---------------------------------------------------------------------------
 # malformed requests
 
-PW = ne.urllib.parse.quote_plus(GOOD_PASSWORD)
+PW = urllib.parse.quote_plus(GOOD_PASSWORD)
 
 
 @pytest.mark.parametrize("raw", [

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-import natomm_env as ne
-from natomm_env import expect_error, expect_json, unique_email
+import natomm as ne
+from natomm import expect_error, expect_json, unique_email
 
 INTERVAL = 2.0
 # the module counts in whole seconds: wait a full second more than the interval

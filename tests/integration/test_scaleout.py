@@ -20,8 +20,8 @@ import time
 
 import pytest
 
-import natomm_env as ne
-from natomm_env import GOOD_PASSWORD, OTHER_PASSWORD, expect_error, expect_json, unique_email
+import natomm as ne
+from natomm import GOOD_PASSWORD, OTHER_PASSWORD, expect_error, expect_json, unique_email
 
 VIDEO = "/videos/sample.mp4"
 CACHE_TTL = 2.0
@@ -204,13 +204,13 @@ def test_two_servers_starting_together_migrate_once(fresh_db, server_factory):
     for srv in (a, b):
         assert expect_json(srv.client().session(), 200) == {"authenticated": False}
     assert fresh_db.rows("SELECT value FROM natomm_meta WHERE name = ?",
-                         ("schema_version",)) == [("2",)]
+                         ("schema_version",)) == [("3",)]
     assert len(fresh_db.rows("SELECT value FROM natomm_meta WHERE name = ?",
                              ("code_key",))) == 1
     logs = a.read_error_log() + b.read_error_log()
     migrated = re.findall(r"^.*schema migrated.*$", logs, re.MULTILINE)
     assert len(migrated) == 1, migrated
-    assert "from version 0 to 2" in migrated[0], migrated
+    assert "from version 0 to 3" in migrated[0], migrated
     assert not re.search(r"\[natomm:(error|crit|alert|emerg)\]", logs), \
         [l for l in logs.splitlines() if "[natomm:" in l and ":error]" in l][:5]
 

@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-import natomm_env as ne
-from natomm_env import GOOD_PASSWORD, OTHER_PASSWORD, expect_error, expect_json, unique_email
+import natomm as ne
+from natomm import GOOD_PASSWORD, OTHER_PASSWORD, expect_error, expect_json, unique_email
 
 VIDEO = "/videos/sample.mp4"
 COOKIE = "natomm_session"

@@ -4,8 +4,8 @@ import time
 
 import pytest
 
-import natomm_env as ne
-from natomm_env import expect_error, expect_json
+import natomm as ne
+from natomm import expect_error, expect_json
 
 VIDEO = "/videos/sample.mp4"
 
@@ -91,3 +91,19 @@ def test_session_absolute_lifetime(short_session_server):
         time.sleep(0.8)
         expect_json(c.session(), 200)
     assert expect_json(c.session(), 200) == {"authenticated": False}
+
+
+def test_settings_follow_the_directives(server, server_factory, client):
+    """GET /account/settings: what the pages show comes from the server."""
+    body = expect_json(client.get("/account/settings"), 200)
+    assert body["password_min"] == 12 and body["password_max"] == 128
+    assert body["code_kind"] == "letters" and body["code_length"] == 8
+    assert body["resend_interval"] == 60 and body["session_remember"] == 30 * 86400
+    assert body["register_code_lifetime"] == 1800
+    other = server_factory("NatommPasswordLength 14 64\nNatommCodeFormat digits 6\n"
+                           "NatommResendInterval 2m\nNatommSessionRemember 7d\n")
+    body = expect_json(other.client().get("/account/settings"), 200)
+    assert (body["password_min"], body["password_max"]) == (14, 64)
+    assert (body["code_kind"], body["code_length"]) == ("digits", 6)
+    assert body["resend_interval"] == 120 and body["session_remember"] == 7 * 86400
+    expect_error(client.post("/account/settings", data={}), 405, "method_not_allowed")

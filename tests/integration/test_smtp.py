@@ -1,7 +1,7 @@
 """SPEC section 6 and issue 4: real mail delivery over SMTP.
 
 Every test talks to a real SMTP server on loopback (python3-aiosmtpd, see
-smtp_sink.py) through `NatommMailTransport smtp://...`: the format and the
+natomm/smtp_sink.py) through `NatommMailTransport smtp://...`: the format and the
 language of every mail, delivery within a couple of seconds, the outbox
 surviving a stopped SMTP server and a graceful restart, retries with backoff,
 permanent (5xx) failures, give-up age, two servers on one database sending
@@ -22,9 +22,9 @@ import urllib.parse
 import pytest
 import requests
 
-import natomm_env as ne
-from natomm_env import GOOD_PASSWORD, OTHER_PASSWORD, expect_json, unique_email
-from smtp_sink import SmtpSink, make_cert
+import natomm as ne
+from natomm import GOOD_PASSWORD, OTHER_PASSWORD, expect_json, unique_email
+from natomm.smtp_sink import SmtpSink, make_cert
 
 THIRD_PASSWORD = "Zr5&yP9*kD2!wF"
 MAIL_FROM = "NATO Multimedia <no-reply@example.org>"
@@ -45,6 +45,9 @@ pytestmark = pytest.mark.filterwarnings(
 
 NOT_DELIVERED = re.compile(r"NATOMM: mail (\d+) not delivered \(attempt (\d+)\), will retry: (.*)")
 DELIVERED = re.compile(r"NATOMM: mail (\d+) delivered")
+# the error line of a mail given up on: refused for good (5xx), or too old
+GIVEN_UP_5XX = r"\[natomm:error\] .*NATOMM: mail \d+ given up: .*\(SMTP 5\d\d\)"
+GIVEN_UP_OLD = r"\[natomm:error\] .*NATOMM: mail \d+ given up: too old"
 
 
 # --------------------------------------------------------------------------
@@ -597,6 +600,7 @@ def test_4xx_retried_with_doubling_backoff(server_factory, sinks):
         assert code not in why and "verification" not in why, why
 
 
+@pytest.mark.expect_log(GIVEN_UP_5XX)
 def test_5xx_marks_failed_not_retried(server_factory, sinks):
     bad = unique_email("nosuch")
     sink = sinks(refuse={bad: "550 5.1.1 no such user"})
@@ -622,6 +626,7 @@ def test_5xx_marks_failed_not_retried(server_factory, sinks):
     assert not NOT_DELIVERED.search(srv.read_error_log()), "a 5xx was retried"
 
 
+@pytest.mark.expect_log(GIVEN_UP_OLD)
 def test_give_up_age(server_factory, sinks):
     sink = sinks(refuse_all="451 4.3.0 try later")
     srv = server_factory(conf("NatommMailRetry 1s 1s", "NatommMailGiveUp 2s"),
@@ -700,6 +705,7 @@ def test_two_servers_one_database_each_mail_once(module_so, sinks):
             s.cleanup(keep=s.keep)
 
 
+@pytest.mark.expect_log(GIVEN_UP_5XX)
 def test_two_servers_keep_failed_and_backoff(module_so, sinks):
     """With two servers on one database, a message that one server marked
     failed (5xx) or scheduled for later (4xx, next try in 30 s) is not taken
@@ -969,7 +975,7 @@ def test_password_file_readable_by_others_fails(configtest, tmp_path, mode):
     ne.remember_secret(secret)
     pwfile = password_file(str(tmp_path), secret, mode)
     rc, out = configtest("NatommMailPasswordFile %s\n" % pwfile,
-                         mail_transport="smtp://user@127.0.0.1:25")
+                         mail_transport="smtp://user@127.0.0.1:25?starttls")
     assert rc != 0, out
     assert "Syntax OK" not in out
     assert len(ne.lines_naming(out, "NatommMailPasswordFile")) == 1, out
@@ -988,7 +994,7 @@ def test_password_file_0600_accepted(configtest, tmp_path):
 
 def test_password_file_missing_fails(configtest, tmp_path):
     rc, out = configtest("NatommMailPasswordFile %s/nope\n" % tmp_path,
-                         mail_transport="smtp://user@127.0.0.1:25")
+                         mail_transport="smtp://user@127.0.0.1:25?starttls")
     assert rc != 0, out
     assert len(ne.lines_naming(out, "NatommMailPasswordFile")) == 1, out
 

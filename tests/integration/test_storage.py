@@ -4,8 +4,8 @@ import time
 
 import pytest
 
-import natomm_env as ne
-from natomm_env import BROWSER_ACCEPT, GOOD_PASSWORD, expect_error, unique_email
+import natomm as ne
+from natomm import BROWSER_ACCEPT, GOOD_PASSWORD, expect_error, unique_email
 
 VIDEO = "/videos/sample.mp4"
 
@@ -56,7 +56,7 @@ def test_schema_created_and_secrets_not_in_clear(server, account):
 def break_database(server):
     """The database becomes unusable under the running server (SQLite: garbage
     over the file and no permissions; PostgreSQL: the server's database refuses
-    connections and its open ones are ended).  See natomm_env."""
+    connections and its open ones are ended).  See natomm/db.py."""
     server.break_database()
 
 
@@ -71,6 +71,11 @@ def dbdown_server(server_factory):
     restore_database(srv)
 
 
+# each test below logs the failed queries of a broken database
+db_down = pytest.mark.expect_log(*ne.DATABASE_DOWN)
+
+
+@db_down
 def test_db_down_gate_fails_closed_cold_session(dbdown_server):
     srv = dbdown_server
     acc = ne.create_account(srv)   # cookie never presented to the gate
@@ -82,6 +87,7 @@ def test_db_down_gate_fails_closed_cold_session(dbdown_server):
     assert r.status_code == 503, r.status_code
 
 
+@db_down
 def test_db_down_gate_fails_closed_warm_session(dbdown_server):
     srv = dbdown_server
     acc = ne.create_account(srv)
@@ -96,6 +102,7 @@ def test_db_down_gate_fails_closed_warm_session(dbdown_server):
     assert r.status_code == 503, r.status_code
 
 
+@db_down
 def test_db_down_warm_session_fails_closed_after_cache_ttl(server_factory):
     # the module caches session validity in socache (SPEC section 5); whatever
     # the cache says, once its TTL has passed a DB outage must give 503
@@ -111,6 +118,7 @@ def test_db_down_warm_session_fails_closed_after_cache_ttl(server_factory):
         restore_database(srv)
 
 
+@db_down
 def test_db_down_account_endpoints_503(dbdown_server):
     srv = dbdown_server
     acc = ne.create_account(srv)

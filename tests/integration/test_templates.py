@@ -5,8 +5,8 @@ NatommMailTemplates) still mails its codes."""
 
 import os
 
-import natomm_env as ne
-from natomm_env import expect_json
+import natomm as ne
+from natomm import expect_json
 
 
 def register(srv, **fields):

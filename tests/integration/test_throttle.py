@@ -13,8 +13,8 @@ import time
 
 import pytest
 
-import natomm_env as ne
-from natomm_env import GOOD_PASSWORD, OTHER_PASSWORD, expect_error, expect_json, unique_email
+import natomm as ne
+from natomm import GOOD_PASSWORD, OTHER_PASSWORD, expect_error, expect_json, unique_email
 
 CONF = """
 NatommLockout 3 2s 4s
@@ -59,55 +59,71 @@ def accounts(srv):
 
 
 # ---------------------------------------------------------------------------
-# account lockout
+# account lockout, per account and client address (SPEC section 3)
+
+@pytest.fixture(scope="module")
+def lock_srv(module_server_factory):
+    """Lockout after 3 failures; the per-IP login limit out of the way."""
+    return module_server_factory("NatommLockout 3 2s 4s\n"
+                                 "NatommIPLimit login-failures 100/1m\n", name="lockout")
+
+
+@pytest.fixture(scope="module")
+def lock_accounts(lock_srv):
+    return ne.create_accounts(lock_srv, 2)
+
 
 @pytest.mark.slow
-def test_lockout_one_answer_lifts_and_resets(srv, accounts):
-    acc = accounts[0]
+def test_lockout_one_answer_lifts_and_resets(lock_srv, lock_accounts):
+    srv, acc = lock_srv, lock_accounts[0]
+    atk = fresh(srv)
     r_unknown = fresh(srv).login(unique_email("nobody"), OTHER_PASSWORD)
-    r_wrong = fresh(srv).login(acc.email, OTHER_PASSWORD)
+    r_wrong = atk.login(acc.email, OTHER_PASSWORD)
     ref = expect_error(r_wrong, 401, "invalid_credentials")
     assert expect_error(r_unknown, 401, "invalid_credentials") == ref
     for _ in range(2):
-        third = fresh(srv)
-        r_wrong = third.login(acc.email, OTHER_PASSWORD)
+        r_wrong = atk.login(acc.email, OTHER_PASSWORD)
         assert expect_error(r_wrong, 401, "invalid_credentials") == ref
     t_locked = time.time()
     aid = ne.account_id(srv, acc.email)
-    ne.wait_event(srv, "login_failed", aid, third.source_ip)
-    ne.wait_event(srv, "lockout", aid, third.source_ip)
+    ne.wait_event(srv, "login_failed", aid, atk.source_ip)
+    ne.wait_event(srv, "lockout", aid, atk.source_ip)
 
-    # locked (3 failures): the right password gets the very same answer, no cookie
-    r_locked = fresh(srv).login(acc.email, GOOD_PASSWORD)
+    # locked for that client (3 failures): the right password gets the very
+    # same answer, no cookie
+    r_locked = atk.login(acc.email, GOOD_PASSWORD)
     assert expect_error(r_locked, 401, "invalid_credentials") == ref
     for r in (r_unknown, r_wrong, r_locked):
         assert r.status_code == 401
         assert r.content == r_wrong.content
         assert headers_of(r) == headers_of(r_wrong)
         assert not ne.set_cookies(r), ne.set_cookie_headers(r)
+    # the owner, from another address, is not locked out
+    login_ok(fresh(srv).login(acc.email, GOOD_PASSWORD))
 
     # the first lock lasts 2 s
     time.sleep(max(0.0, t_locked + 2.3 - time.time()))
-    login_ok(fresh(srv).login(acc.email, GOOD_PASSWORD))
+    login_ok(atk.login(acc.email, GOOD_PASSWORD))
 
     # the success reset the count: two more failures do not lock
     for _ in range(2):
-        expect_error(fresh(srv).login(acc.email, OTHER_PASSWORD), 401, "invalid_credentials")
-    login_ok(fresh(srv).login(acc.email, GOOD_PASSWORD))
+        expect_error(atk.login(acc.email, OTHER_PASSWORD), 401, "invalid_credentials")
+    login_ok(atk.login(acc.email, GOOD_PASSWORD))
 
 
 @pytest.mark.slow
-def test_lockout_doubles(srv, accounts):
-    acc = accounts[1]
+def test_lockout_doubles(lock_srv, lock_accounts):
+    srv, acc = lock_srv, lock_accounts[1]
+    atk = fresh(srv)
     for _ in range(3):
-        expect_error(fresh(srv).login(acc.email, OTHER_PASSWORD), 401, "invalid_credentials")
+        expect_error(atk.login(acc.email, OTHER_PASSWORD), 401, "invalid_credentials")
     # a 4th failure while locked: the lock doubles to 4 s (the longest)
-    expect_error(fresh(srv).login(acc.email, OTHER_PASSWORD), 401, "invalid_credentials")
+    expect_error(atk.login(acc.email, OTHER_PASSWORD), 401, "invalid_credentials")
     t_locked = time.time()
     time.sleep(2.4)
-    expect_error(fresh(srv).login(acc.email, GOOD_PASSWORD), 401, "invalid_credentials")
+    expect_error(atk.login(acc.email, GOOD_PASSWORD), 401, "invalid_credentials")
     time.sleep(max(0.0, t_locked + 4.3 - time.time()))
-    login_ok(fresh(srv).login(acc.email, GOOD_PASSWORD))
+    login_ok(atk.login(acc.email, GOOD_PASSWORD))
 
 
 # ---------------------------------------------------------------------------
@@ -179,16 +195,17 @@ def resend(client, addr, purpose):
 
 
 def test_resend_limits_unknown_like_known(srv, accounts):
-    c = srv.client()
+    # the budget is per address, purpose and requesting client (SPEC section 3)
     known = accounts[2].email          # verified: purpose reset mails a code
     unknown = unique_email("nobody")
-    r_known = resend(c, known, "reset")
-    r_unknown = resend(c, unknown, "reset")
+    ck, cu = srv.client(), srv.client()
+    r_known = resend(ck, known, "reset")
+    r_unknown = resend(cu, unknown, "reset")
     assert expect_json(r_known, 202) == expect_json(r_unknown, 202) == SENT
     assert r_known.content == r_unknown.content
 
-    k = assert_rate_limited(resend(c, known, "reset"), 60)
-    u = assert_rate_limited(resend(c, unknown, "reset"), 60)
+    k = assert_rate_limited(resend(ck, known, "reset"), 60)
+    u = assert_rate_limited(resend(cu, unknown, "reset"), 60)
     assert set(k) == set(u) and k["error"] == u["error"] == "rate_limited"
     assert k["message"] == u["message"]
 
@@ -197,8 +214,10 @@ def test_resend_limits_unknown_like_known(srv, accounts):
     _, r = srv.client().register(pending)
     assert expect_json(r, 202)["status"] == "code_sent"
     unknown2 = unique_email("nobody")
-    assert expect_json(resend(c, unknown2, "register"), 202) == SENT
-    k = assert_rate_limited(resend(c, pending, "register"), 60)
-    u = assert_rate_limited(resend(c, unknown2, "register"), 60)
+    cp, cu2 = srv.client(), srv.client()
+    assert expect_json(resend(cp, pending, "register"), 202) == SENT
+    assert expect_json(resend(cu2, unknown2, "register"), 202) == SENT
+    k = assert_rate_limited(resend(cp, pending, "register"), 60)
+    u = assert_rate_limited(resend(cu2, unknown2, "register"), 60)
     assert set(k) == set(u)
     assert srv.count_mail(unknown) == 0 and srv.count_mail(unknown2) == 0

@@ -5,9 +5,9 @@ import time
 
 import pytest
 
-import natomm_env as ne
-from natomm_env import assert_session_cookie
-from natomm_env import CODE_ALPHABET, expect_error, expect_json, unique_email
+import natomm as ne
+from natomm import assert_session_cookie
+from natomm import CODE_ALPHABET, expect_error, expect_json, unique_email
 
 
 def wrong_code(code):

@@ -29,7 +29,7 @@ import time
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-import natomm_env as ne
+from .env import free_port
 
 
 def make_cert(directory=None, cn="127.0.0.1"):
@@ -118,7 +118,7 @@ class SmtpSink:
         self.refuse_all = refuse_all
         self.delay = delay
         self.slow = {k.lower(): v for k, v in (slow or {}).items()}
-        self.port = port or ne.free_port()
+        self.port = port or free_port()
         self.host = "127.0.0.1"
         self.lock = threading.Lock()
         self.deliveries = []
