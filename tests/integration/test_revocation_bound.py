@@ -165,10 +165,15 @@ def test_revocation_delay_0_refused_at_once(pair0):
 
 
 @pytest.mark.skipif(ne.DB_KIND != "pgsql", reason="locks a PostgreSQL table (NATOMM_DB=pgsql)")
+@pytest.mark.expect_log(r"\[natomm:error\] .*NATOMM: database: (preparing )?natomm_outbox\w*: "
+                        r"ERROR:  canceling statement due to lock timeout")
 def test_bound_holds_while_b_watchdog_is_stuck(pair):
     """B's watchdog, which reads the revocations, is stuck in a query (another
     session holds natomm_outbox in ACCESS EXCLUSIVE mode, which the logout does
-    not touch): B must not trust its cache beyond the bound for that."""
+    not touch): B must not trust its cache beyond the bound for that.
+    The lock lasts 6 s, longer than NatommDatabaseBusyTimeout (5 s): a mail
+    tick that began to wait in the lock's first second gives up and logs it,
+    on either node."""
     import subprocess
     a, b = pair
     acc = ne.create_account(a)
